@@ -1,0 +1,424 @@
+"""The one access layer: every "who may see or do what" question is answered here.
+
+Grants are django-guardian object permissions stored in each protected model's direct-FK
+tables and given to organisation groups (named users only where the domain names people).
+Apps declare a `Policy` per protected model in their `policies.py`; the policy says which
+domain facts produce which grants (`sources`) and which role or state rules guard the
+actions beyond seeing (`rules`).
+
+- `visible_to(user, queryset, action)` filters a queryset through the grant tables.
+- `can(user, action, obj)` answers for one object; `require(...)` raises 404 or 403.
+- `sync_object(obj)` and `sync_membership(user)` make the stored grants equal the facts;
+  services call them inside their transaction. `reconcile()` does it for everything.
+
+An object a user may not see is a 404, never a 403, so its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.db.models.signals import post_migrate
+from django.http import Http404
+
+from portal import audit
+
+
+class Decision(enum.Enum):
+    ALLOW = "allow"
+    DENY = "deny"  # visible, but not this action: 403
+    HIDE = "hide"  # not visible at all: 404
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One desired guardian grant: an action on an object, for a group or a named user."""
+
+    action: str
+    group_id: int | None = None
+    user_id: int | None = None
+    #: Why the grant exists, for the "who can see this, and why" panel; not part of identity.
+    reason: str = field(default="", compare=False)
+
+
+#: Produces the grants an object should carry, from the domain facts.
+GrantSource = Callable[[Model], Iterable[Grant]]
+#: Answers whether a user who can see obj may take an action on it.
+RuleCheck = Callable[[object, Model], bool]
+
+
+@dataclass(frozen=True)
+class Rule:
+    check: RuleCheck
+    message: str
+
+
+@dataclass
+class Policy:
+    """How one protected model is guarded."""
+
+    model: type[Model]
+    group_grants: type[Model]
+    user_grants: type[Model] | None = None
+    #: Actions answered from the grant tables. Being refused one of them is a 404.
+    grant_actions: frozenset[str] = frozenset({"view"})
+    #: Rows every signed-in user may view without a grant (a directory, TLP:CLEAR).
+    everyone: Callable[[object], Q] | None = None
+    sources: list[GrantSource] = field(default_factory=list)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    #: Says who "everyone" is, for the "who can see this, and why" panel.
+    everyone_reason: str = ""
+
+    def codename(self, action: str) -> str:
+        return f"view_{self.model._meta.model_name}" if action == "view" else action
+
+
+_registry: dict[type[Model], Policy] = {}
+_permission_ids: dict[tuple[str, str], int] = {}
+
+
+# --- Registry -------------------------------------------------------------------------------
+
+
+def register(policy: Policy) -> Policy:
+    """Declare how a model is guarded; apps call this from their policies module."""
+    if policy.model in _registry:
+        raise ValueError(f"{policy.model._meta.label} already has an access policy")
+    _registry[policy.model] = policy
+    return policy
+
+
+def add_grant_source(model: type[Model], source: GrantSource) -> None:
+    """Let a later app add grants to an earlier app's model (agreements open member lists)."""
+    policy_for(model).sources.append(source)
+
+
+def add_rule(model: type[Model], action: str, check: RuleCheck, message: str) -> None:
+    policy_for(model).rules[action] = Rule(check, message)
+
+
+def policy_for(model: type[Model]) -> Policy:
+    try:
+        return _registry[model]
+    except KeyError:
+        raise LookupError(f"{model._meta.label} has no access policy") from None
+
+
+def registered_models() -> list[type[Model]]:
+    return list(_registry)
+
+
+# --- Questions ------------------------------------------------------------------------------
+
+
+def visible_to(user, queryset: QuerySet, action: str = "view") -> QuerySet:
+    """The rows of queryset on which user holds the grant for action (view by default)."""
+    policy = policy_for(queryset.model)
+    if action not in policy.grant_actions:
+        raise ValueError(f"{action!r} is not a grant action of {policy.model._meta.label}")
+    if not _is_signed_in(user):
+        return queryset.none()
+    permission_id = _permission_id(policy, action)
+    condition = Q(
+        pk__in=policy.group_grants.objects.filter(
+            group_id__in=group_ids(user), permission_id=permission_id
+        ).values("content_object_id")
+    )
+    if policy.user_grants is not None:
+        condition |= Q(
+            pk__in=policy.user_grants.objects.filter(
+                user_id=user.pk, permission_id=permission_id
+            ).values("content_object_id")
+        )
+    if action == "view" and policy.everyone is not None:
+        condition |= policy.everyone(user)
+    return queryset.filter(condition)
+
+
+def decide(user, action: str, obj: Model) -> Decision:
+    """Whether user may take action on obj, and if not, whether obj is hidden from them."""
+    policy = policy_for(type(obj))
+    if action not in policy.grant_actions and action not in policy.rules:
+        raise ValueError(f"{policy.model._meta.label} knows no action {action!r}")
+    if not _is_signed_in(user) or not _holds(user, "view", obj, policy):
+        return Decision.HIDE
+    if (
+        action != "view"
+        and action in policy.grant_actions
+        and not _holds(user, action, obj, policy)
+    ):
+        return Decision.HIDE
+    rule = policy.rules.get(action)
+    if rule is not None and not rule.check(user, obj):
+        return Decision.DENY
+    return Decision.ALLOW
+
+
+def can(user, action: str, obj: Model) -> bool:
+    return decide(user, action, obj) is Decision.ALLOW
+
+
+def require(user, action: str, obj: Model) -> None:
+    """Raise Http404 when obj is hidden from user, PermissionDenied when the action is not
+    theirs; either refusal is recorded in the audit trail."""
+    decision = decide(user, action, obj)
+    if decision is Decision.ALLOW:
+        return
+    audit.record(
+        user,
+        "access.refused",
+        obj,
+        requested_action=action,
+        outcome="not_found" if decision is Decision.HIDE else "forbidden",
+    )
+    if decision is Decision.HIDE:
+        raise Http404
+    raise PermissionDenied(policy_for(type(obj)).rules[action].message)
+
+
+def get_object_or_404(user, queryset: QuerySet, action: str = "view", **lookup) -> Model:
+    """Fetch one object and require action on it; a missing and a hidden object look alike."""
+    obj = queryset.filter(**lookup).first()
+    if obj is None:
+        raise Http404
+    require(user, action, obj)
+    return obj
+
+
+def group_ids(user) -> list[int]:
+    """The user's group ids, looked up once per user object (that is, once per request)."""
+    cached = getattr(user, "_access_group_ids", None)
+    if cached is None:
+        cached = list(user.groups.values_list("id", flat=True))
+        user._access_group_ids = cached
+    return cached
+
+
+def forget_cached_groups(user) -> None:
+    user.__dict__.pop("_access_group_ids", None)
+
+
+# --- Synchronising grants with the domain facts ------------------------------------------------
+
+
+def desired_grants(obj: Model) -> set[Grant]:
+    policy = policy_for(type(obj))
+    grants: set[Grant] = set()
+    for source in policy.sources:
+        grants.update(source(obj))
+    unknown = {g.action for g in grants} - policy.grant_actions
+    if unknown:
+        raise ValueError(f"grant sources produced unknown actions {unknown}")
+    return grants
+
+
+def stored_grants(obj: Model) -> set[Grant]:
+    policy = policy_for(type(obj))
+    actions = _actions_by_permission_id(policy)
+    stored = {
+        Grant(actions.get(pid, f"?{pid}"), group_id=gid)
+        for gid, pid in policy.group_grants.objects.filter(content_object_id=obj.pk).values_list(
+            "group_id", "permission_id"
+        )
+    }
+    if policy.user_grants is not None:
+        stored |= {
+            Grant(actions.get(pid, f"?{pid}"), user_id=uid)
+            for uid, pid in policy.user_grants.objects.filter(content_object_id=obj.pk).values_list(
+                "user_id", "permission_id"
+            )
+        }
+    return stored
+
+
+@dataclass(frozen=True)
+class GrantDrift:
+    obj: Model
+    missing: frozenset[Grant]
+    extra: frozenset[Grant]
+
+    def describe(self) -> str:
+        return (
+            f"{self.obj._meta.label} #{self.obj.pk} ({self.obj}): "
+            f"{len(self.missing)} missing, {len(self.extra)} extra"
+        )
+
+
+def sync_object(obj: Model) -> GrantDrift:
+    """Make obj's stored grants equal its desired grants; returns what had to change."""
+    policy = policy_for(type(obj))
+    desired = desired_grants(obj)
+    stored = stored_grants(obj)
+    missing, extra = desired - stored, stored - desired
+    if extra:
+        _delete_grants(policy, obj, extra)
+    if missing:
+        _create_grants(policy, obj, missing)
+    return GrantDrift(obj, frozenset(missing), frozenset(extra))
+
+
+def explain(obj: Model) -> list[dict]:
+    """Who can see obj and why, computed from the same facts that produce the grants."""
+    policy = policy_for(type(obj))
+    rows = []
+    if (
+        policy.everyone is not None
+        and policy.model._default_manager.filter(policy.everyone(None), pk=obj.pk).exists()
+    ):
+        rows.append(
+            {"who": "Every signed-in user", "action": "view", "why": policy.everyone_reason}
+        )
+    grants = sorted(desired_grants(obj), key=lambda g: (g.action, g.group_id or 0, g.user_id or 0))
+    groups = Group.objects.in_bulk({g.group_id for g in grants if g.group_id})
+    users = get_user_model().objects.in_bulk({g.user_id for g in grants if g.user_id})
+    for grant in grants:
+        if grant.group_id:
+            group = groups[grant.group_id]
+            organisation = getattr(group, "organisation", None)
+            who = f"Members of {organisation}" if organisation else group.name
+        else:
+            who = users[grant.user_id].get_full_name() or users[grant.user_id].get_username()
+        rows.append({"who": who, "action": grant.action, "why": grant.reason})
+    return rows
+
+
+def object_drift(obj: Model) -> GrantDrift:
+    desired, stored = desired_grants(obj), stored_grants(obj)
+    return GrantDrift(obj, frozenset(desired - stored), frozenset(stored - desired))
+
+
+def organisation_groups_of(user) -> set[int]:
+    """The organisation group the user should be in: theirs while they and it are active."""
+    membership = getattr(user, "membership", None)
+    if membership is None or not user.is_active:
+        return set()
+    return {membership.organisation.group_id}
+
+
+def sync_membership(user) -> tuple[set[int], set[int]]:
+    """Put the user in exactly the organisation groups their membership calls for."""
+    org_group_ids = set(
+        Group.objects.filter(organisation__isnull=False).values_list("id", flat=True)
+    )
+    current = set(user.groups.filter(id__in=org_group_ids).values_list("id", flat=True))
+    desired = organisation_groups_of(user)
+    missing, extra = desired - current, current - desired
+    if extra:
+        user.groups.remove(*extra)
+    if missing:
+        user.groups.add(*missing)
+    forget_cached_groups(user)
+    return missing, extra
+
+
+@dataclass
+class ReconcileReport:
+    grant_drift: list[GrantDrift] = field(default_factory=list)
+    membership_drift: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.grant_drift and not self.membership_drift
+
+
+def reconcile(*, repair: bool) -> ReconcileReport:
+    """Recompute every grant and organisation-group membership from the facts."""
+    report = ReconcileReport()
+    user_model = get_user_model()
+    for user in user_model.objects.select_related("membership__organisation").iterator():
+        if repair:
+            missing, extra = sync_membership(user)
+        else:
+            desired = organisation_groups_of(user)
+            current = set(
+                user.groups.filter(organisation__isnull=False).values_list("id", flat=True)
+            )
+            missing, extra = desired - current, current - desired
+        if missing or extra:
+            report.membership_drift.append(
+                f"user {user.get_username()}: {len(missing)} missing, {len(extra)} extra groups"
+            )
+    for model in registered_models():
+        for obj in model._default_manager.order_by("pk").iterator():
+            drift = sync_object(obj) if repair else object_drift(obj)
+            if drift.missing or drift.extra:
+                report.grant_drift.append(drift)
+    return report
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _is_signed_in(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _holds(user, action: str, obj: Model, policy: Policy) -> bool:
+    return visible_to(user, policy.model._default_manager.filter(pk=obj.pk), action).exists()
+
+
+def _permission_id(policy: Policy, action: str) -> int:
+    meta = policy.model._meta
+    key = (meta.label_lower, policy.codename(action))
+    if key not in _permission_ids:
+        _permission_ids[key] = Permission.objects.get(
+            content_type__app_label=meta.app_label,
+            content_type__model=meta.model_name,
+            codename=policy.codename(action),
+        ).pk
+    return _permission_ids[key]
+
+
+def _actions_by_permission_id(policy: Policy) -> dict[int, str]:
+    return {_permission_id(policy, action): action for action in policy.grant_actions}
+
+
+def _create_grants(policy: Policy, obj: Model, grants: Iterable[Grant]) -> None:
+    group_rows, user_rows = [], []
+    for grant in grants:
+        permission_id = _permission_id(policy, grant.action)
+        if grant.group_id is not None:
+            group_rows.append(
+                policy.group_grants(
+                    content_object=obj, group_id=grant.group_id, permission_id=permission_id
+                )
+            )
+        else:
+            if policy.user_grants is None:
+                raise ValueError(f"{policy.model._meta.label} takes no named-user grants")
+            user_rows.append(
+                policy.user_grants(
+                    content_object=obj, user_id=grant.user_id, permission_id=permission_id
+                )
+            )
+    policy.group_grants.objects.bulk_create(group_rows)
+    if user_rows:
+        policy.user_grants.objects.bulk_create(user_rows)
+
+
+def _delete_grants(policy: Policy, obj: Model, grants: Iterable[Grant]) -> None:
+    actions = {action: _permission_id(policy, action) for action in policy.grant_actions}
+    for grant in grants:
+        # An unknown permission ("?id") is removed by its raw id.
+        permission_id = actions.get(grant.action) or int(grant.action.lstrip("?"))
+        if grant.group_id is not None:
+            table, principal = policy.group_grants, {"group_id": grant.group_id}
+        else:
+            table, principal = policy.user_grants, {"user_id": grant.user_id}
+        table.objects.filter(
+            content_object_id=obj.pk, permission_id=permission_id, **principal
+        ).delete()
+
+
+def _forget_permission_ids(**kwargs) -> None:
+    # A flush or migrate recreates permission rows with new ids.
+    _permission_ids.clear()
+
+
+post_migrate.connect(_forget_permission_ids, dispatch_uid="portal.access.forget_permission_ids")

@@ -1,0 +1,149 @@
+"""Base classes for every HTML view, so no view can forget the access layer.
+
+- `SignedInMixin`: the user must be signed in. Views that show only the user's own things.
+- `ObjectAccessMixin`: loads `self.object` through `access.get_object_or_404` before any
+  handler runs, for GET and POST alike: hidden is 404, visible-but-not-allowed is 403.
+- `AccessListView`: a list whose queryset always passes through `access.visible_to`;
+  `ChildListView`: the children of an object loaded by `ObjectAccessMixin`. Both have a
+  filter bar, search, sorting and pagination.
+
+tests/access/test_meta.py fails for any routed view that does not derive from these.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, Q, QuerySet
+from django.views.generic import ListView
+
+from portal import access
+
+
+class SignedInMixin(LoginRequiredMixin):
+    """Every portal page needs a signed-in, active user."""
+
+
+class ObjectAccessMixin(SignedInMixin):
+    """Resolve the URL's object through the access layer before the handler runs."""
+
+    model: type[Model] | None = None
+    access_action: str = "view"
+    slug_field = "slug"
+    slug_url_kwarg = "slug"
+    pk_url_kwarg = "pk"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_access_queryset(self) -> QuerySet:
+        """The unfiltered rows the URL may name; access is applied by get_object."""
+        if self.model is None:
+            raise ImproperlyConfigured(f"{type(self).__name__} must set model")
+        return self.model._default_manager.all()
+
+    def get_object(self, queryset=None):
+        if self.slug_url_kwarg in self.kwargs:
+            lookup = {self.slug_field: self.kwargs[self.slug_url_kwarg]}
+        else:
+            lookup = {"pk": self.kwargs[self.pk_url_kwarg]}
+        return access.get_object_or_404(
+            self.request.user, self.get_access_queryset(), self.access_action, **lookup
+        )
+
+    def get_context_data(self, **kwargs):
+        kwargs.setdefault("object", self.object)
+        return super().get_context_data(**kwargs)
+
+
+class ListControlsMixin:
+    """Filter bar, search, sorting, pagination and htmx partial rendering for a list.
+
+    Subclasses set `filterset_class` (optional), `search_fields`, `sort_options` (the public
+    sort key mapped to an order_by expression) and `results_template` (the table rows).
+    """
+
+    paginate_by = 25
+    filterset_class = None
+    search_fields: tuple[str, ...] = ()
+    sort_options: dict[str, str] = {}
+    default_sort: str = ""
+    results_template: str = ""
+    template_name = "components/list_page.html"
+    results_partial = "components/list_results.html"
+
+    def apply_controls(self, queryset: QuerySet) -> QuerySet:
+        self.filterset = None
+        params = self.request.GET
+        if self.filterset_class is not None:
+            self.filterset = self.filterset_class(params, queryset=queryset, request=self.request)
+            queryset = self.filterset.qs
+        self.search = params.get("q", "").strip()[:200]
+        if self.search and self.search_fields:
+            condition = Q()
+            for field_name in self.search_fields:
+                condition |= Q(**{f"{field_name}__icontains": self.search})
+            queryset = queryset.filter(condition)
+        self.sort = params.get("sort", self.default_sort)
+        if self.sort not in self.sort_options:
+            self.sort = self.default_sort
+        if self.sort:
+            queryset = queryset.order_by(self.sort_options[self.sort], "pk")
+        return queryset
+
+    def get_template_names(self):
+        if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
+            return [self.results_partial]
+        return super().get_template_names()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        filtered = bool(self.search) or bool(
+            self.filterset is not None
+            and self.filterset.form.is_valid()
+            and any(self.filterset.form.cleaned_data.values())
+        )
+        context.update(
+            filterset=self.filterset,
+            search=self.search,
+            sort=self.sort,
+            sort_choices=[(key, _sort_label(key)) for key in self.sort_options],
+            query_without_page=query.urlencode(),
+            results_template=self.results_template,
+            is_filtered=filtered,
+        )
+        return context
+
+
+class AccessListView(SignedInMixin, ListControlsMixin, ListView):
+    """A list of a protected model, always filtered by `access.visible_to`."""
+
+    access_action = "view"
+
+    def get_base_queryset(self) -> QuerySet:
+        return self.model._default_manager.all()
+
+    def get_queryset(self) -> QuerySet:
+        visible = access.visible_to(self.request.user, self.get_base_queryset(), self.access_action)
+        return self.apply_controls(visible)
+
+
+class ChildListView(ObjectAccessMixin, ListControlsMixin, ListView):
+    """Rows that belong to a parent object (`self.object`) and are visible through it."""
+
+    def get_child_queryset(self) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        return self.apply_controls(self.get_child_queryset())
+
+
+def _sort_label(key: str) -> str:
+    descending = key.startswith("-")
+    label = key.lstrip("-").replace("_", " ").capitalize()
+    return f"{label} (descending)" if descending else label

@@ -1,0 +1,30 @@
+"""Our own error pages: JSON under /api/, HTML elsewhere, never a stack trace."""
+
+from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
+
+
+def _wants_json(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def permission_denied(request, exception=None):
+    message = str(exception) if exception and str(exception) else "You may not do this."
+    if _wants_json(request):
+        return JsonResponse({"message": message, "code": "permission_denied"}, status=403)
+    return render(request, "403.html", {"message": message}, status=403)
+
+
+def page_not_found(request, exception=None):
+    # The same body for a missing object and a hidden one: existence is never revealed.
+    if _wants_json(request):
+        return JsonResponse({"message": "Not found.", "code": "not_found"}, status=404)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if _wants_json(request):
+        return JsonResponse({"message": "Server error.", "code": "server_error"}, status=500)
+    # No request context: the failure may be in whatever the context processors touch.
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -1,0 +1,149 @@
+"""The core every app leans on: organisations, their members' roles and the audit trail."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class OrganisationKind(models.TextChoices):
+    NATIONAL_CSIRT = "national_csirt", _("National CSIRT")
+    GOVERNMENT = "government", _("Government")
+    DEFENCE = "defence", _("Defence")
+    REGULATOR = "regulator", _("Regulator")
+    INDUSTRY = "industry", _("Industry")
+    ACADEMIA = "academia", _("Academia")
+    INTERNATIONAL_BODY = "international_body", _("International body")
+
+
+class Organisation(models.Model):
+    """A partner organisation. Its one-to-one group is the principal object grants go to."""
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(
+        "short name", max_length=40, unique=True, help_text=_("Used in addresses, e.g. ee-csirt.")
+    )
+    country = CountryField(help_text=_("ISO 3166-1 alpha-2 code of the organisation's nation."))
+    kind = models.CharField(max_length=32, choices=OrganisationKind.choices)
+    website = models.URLField(blank=True)
+    description = models.TextField(blank=True, max_length=4000)
+    is_active = models.BooleanField(default=True)
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organisation")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("view_members", "Can see the organisation's member list")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("portal:organisation-detail", kwargs={"slug": self.slug})
+
+
+class OrganisationGroupObjectPermission(GroupObjectPermissionBase):
+    """guardian's direct-FK grant table for organisations, given to organisation groups."""
+
+    content_object = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False
+
+
+class OrganisationUserObjectPermission(UserObjectPermissionBase):
+    """guardian's direct-FK grant table for organisations, given to named users."""
+
+    content_object = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False
+
+
+class Role(models.TextChoices):
+    ORG_ADMIN = "org_admin", _("Organisation admin")
+    PROGRAMME_MANAGER = "programme_manager", _("Programme manager")
+    SIGNATORY = "signatory", _("Signatory")
+    REVIEWER = "reviewer", _("Reviewer")
+
+
+class Membership(models.Model):
+    """Gives a user exactly one organisation, and the roles they hold in it."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    org_admin = models.BooleanField(_("organisation admin"), default=False)
+    programme_manager = models.BooleanField(default=False)
+    signatory = models.BooleanField(default=False)
+    reviewer = models.BooleanField(default=False)
+    job_title = models.CharField(max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__last_name", "user__first_name", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation.slug}"
+
+    @property
+    def roles(self) -> list[str]:
+        """The role values this member holds, in a stable order."""
+        return [role.value for role in Role if getattr(self, role.value)]
+
+    def role_labels(self) -> list[str]:
+        return [role.label for role in Role if getattr(self, role.value)]
+
+    def has_role(self, role: str) -> bool:
+        if role not in Role.values:
+            raise ValueError(f"unknown role {role!r}")
+        return bool(getattr(self, role))
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained entry of the audit trail. Written only by portal.audit."""
+
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "id"]),
+            models.Index(fields=["organisation", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit events are append-only.")

@@ -1,0 +1,298 @@
+"""Every write to organisations, memberships and API tokens.
+
+Each function checks access, validates, mutates inside one transaction, syncs grants and
+records an audit event. Views, serializers, the admin and the demo seeder all come here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from allauth.usersessions.models import UserSession
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+
+from portal import access, audit
+from portal.models import Membership, Organisation, Role
+
+User = get_user_model()
+
+
+# --- Organisations (platform staff) -----------------------------------------------------------
+
+
+def create_organisation(
+    *,
+    actor,
+    name: str,
+    slug: str,
+    country: str,
+    kind: str,
+    website: str = "",
+    description: str = "",
+) -> Organisation:
+    """Create an organisation with its own grant group. Platform staff only."""
+    _require_staff(actor)
+    with transaction.atomic():
+        group = Group.objects.create(name=f"org:{slug}")
+        organisation = Organisation(
+            name=name,
+            slug=slug,
+            country=country,
+            kind=kind,
+            website=website,
+            description=description,
+            group=group,
+        )
+        organisation.full_clean()
+        organisation.save()
+        access.sync_object(organisation)
+        audit.record(actor, "organisation.created", organisation, slug=slug, country=country)
+    return organisation
+
+
+def update_organisation(*, actor, organisation: Organisation, **changes) -> Organisation:
+    """Change an organisation's directory entry. Platform staff only."""
+    _require_staff(actor)
+    editable = {"name", "country", "kind", "website", "description", "is_active"}
+    unknown = set(changes) - editable
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        before = {name: getattr(organisation, name) for name in changes}
+        for name, value in changes.items():
+            setattr(organisation, name, value)
+        organisation.full_clean()
+        organisation.save()
+        access.sync_object(organisation)
+        changed = {k: [str(before[k]), str(v)] for k, v in changes.items() if before[k] != v}
+        audit.record(actor, "organisation.updated", organisation, changes=changed)
+    return organisation
+
+
+# --- Members (organisation admins, or platform staff) ---------------------------------------
+
+
+def invite_member(
+    *,
+    actor,
+    organisation: Organisation,
+    username: str,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    job_title: str = "",
+    roles: Iterable[str] = (),
+    base_url: str,
+) -> Membership:
+    """Create an account in organisation and email a one-time link to set its password."""
+    _require_member_manager(actor, organisation)
+    roles = _clean_roles(roles)
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "This username is already taken."})
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "An account with this email address already exists."})
+    with transaction.atomic():
+        user = User(username=username, email=email, first_name=first_name, last_name=last_name)
+        user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        membership = Membership.objects.create(
+            user=user,
+            organisation=organisation,
+            job_title=job_title,
+            **{role: True for role in roles},
+        )
+        access.sync_membership(user)
+        audit.record(
+            actor,
+            "member.invited",
+            membership,
+            organisation=organisation,
+            username=username,
+            roles=sorted(roles),
+        )
+        _send_invitation(user, organisation, base_url)
+    return membership
+
+
+def change_member_roles(*, actor, membership: Membership, roles: Iterable[str]) -> Membership:
+    """Set exactly these roles on a member, keeping at least one active organisation admin."""
+    organisation = membership.organisation
+    _require_member_manager(actor, organisation)
+    roles = _clean_roles(roles)
+    with transaction.atomic():
+        membership = Membership.objects.select_for_update().get(pk=membership.pk)
+        before = set(membership.roles)
+        for role in Role.values:
+            setattr(membership, role, role in roles)
+        if Role.ORG_ADMIN in before and Role.ORG_ADMIN not in roles:
+            _ensure_another_admin(membership)
+        membership.save()
+        audit.record(
+            actor,
+            "member.roles_changed",
+            membership,
+            organisation=organisation,
+            before=sorted(before),
+            after=sorted(roles),
+        )
+    return membership
+
+
+def deactivate_member(*, actor, membership: Membership) -> Membership:
+    """Switch a member's account off and end their sessions and API token at once."""
+    organisation = membership.organisation
+    _require_member_manager(actor, organisation)
+    if membership.user_id == actor.pk:
+        raise ValidationError("You cannot deactivate your own account.")
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        )
+        user = membership.user
+        if not user.is_active:
+            raise ValidationError(f"{user.get_username()} is already deactivated.")
+        if membership.org_admin:
+            _ensure_another_admin(membership)
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        ended_sessions = end_all_sessions(user)
+        Token.objects.filter(user=user).delete()
+        access.sync_membership(user)
+        audit.record(
+            actor,
+            "member.deactivated",
+            membership,
+            organisation=organisation,
+            username=user.get_username(),
+            ended_sessions=ended_sessions,
+        )
+    return membership
+
+
+def reactivate_member(*, actor, membership: Membership) -> Membership:
+    """Switch a deactivated member's account back on."""
+    organisation = membership.organisation
+    _require_member_manager(actor, organisation)
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
+        )
+        user = membership.user
+        if user.is_active:
+            raise ValidationError(f"{user.get_username()} is already active.")
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        access.sync_membership(user)
+        audit.record(
+            actor,
+            "member.reactivated",
+            membership,
+            organisation=organisation,
+            username=user.get_username(),
+        )
+    return membership
+
+
+def end_all_sessions(user) -> int:
+    """End every session the user has open; returns how many were ended."""
+    sessions = list(UserSession.objects.filter(user=user))
+    for session in sessions:
+        session.end()
+    return len(sessions)
+
+
+# --- API tokens (each user, for themselves) -------------------------------------------------
+
+
+def rotate_api_token(*, actor) -> Token:
+    """Replace the actor's API token with a new one; the old one stops working at once."""
+    _require_active(actor)
+    with transaction.atomic():
+        replaced = Token.objects.filter(user=actor).delete()[0] > 0
+        token = Token.objects.create(user=actor)
+        audit.record(actor, "api_token.rotated" if replaced else "api_token.created", actor)
+    return token
+
+
+def revoke_api_token(*, actor) -> bool:
+    """Delete the actor's API token, if any."""
+    _require_active(actor)
+    with transaction.atomic():
+        deleted = Token.objects.filter(user=actor).delete()[0] > 0
+        if deleted:
+            audit.record(actor, "api_token.revoked", actor)
+    return deleted
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _require_active(actor) -> None:
+    if not (actor and actor.is_authenticated and actor.is_active):
+        raise PermissionDenied("Sign in first.")
+
+
+def _require_staff(actor) -> None:
+    _require_active(actor)
+    if not actor.is_staff:
+        raise PermissionDenied("Only platform staff can manage organisations.")
+
+
+def _require_member_manager(actor, organisation: Organisation) -> None:
+    """Org admins manage their own organisation; platform staff manage accounts anywhere."""
+    _require_active(actor)
+    if actor.is_staff:
+        return
+    access.require(actor, "manage_members", organisation)
+
+
+def _clean_roles(roles: Iterable[str]) -> set[str]:
+    roles = set(roles)
+    unknown = roles - set(Role.values)
+    if unknown:
+        raise ValidationError(f"Unknown roles: {', '.join(sorted(unknown))}.")
+    return roles
+
+
+def _ensure_another_admin(membership: Membership) -> None:
+    others = Membership.objects.filter(
+        organisation_id=membership.organisation_id, org_admin=True, user__is_active=True
+    ).exclude(pk=membership.pk)
+    if not others.exists():
+        raise ValidationError(
+            "An organisation needs at least one active admin. Make someone else an admin first."
+        )
+
+
+def _send_invitation(user, organisation: Organisation, base_url: str) -> None:
+    path = reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
+    context = {
+        "user": user,
+        "organisation": organisation,
+        "link": base_url.rstrip("/") + path,
+        "portal_name": settings.PORTAL_NAME,
+    }
+    send_mail(
+        subject=render_to_string("account/email/invitation_subject.txt", context).strip(),
+        message=render_to_string("account/email/invitation_message.txt", context),
+        from_email=None,
+        recipient_list=[user.email],
+    )

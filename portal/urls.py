@@ -1,0 +1,52 @@
+"""The site's URLs: the core's pages here; each app's pages and API under their prefixes."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+from portal.api import views as api_views
+
+portal_patterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
+    path(
+        "organisations/<slug:slug>/",
+        views.OrganisationDetailView.as_view(),
+        name="organisation-detail",
+    ),
+    path(
+        "organisations/<slug:slug>/members/",
+        views.MemberListView.as_view(),
+        name="member-list",
+    ),
+    path(
+        "organisations/<slug:slug>/members/invite/",
+        views.InviteMemberView.as_view(),
+        name="member-invite",
+    ),
+    path(
+        "organisations/<slug:slug>/members/<int:member_pk>/",
+        views.MemberRolesView.as_view(),
+        name="member-roles",
+    ),
+    path(
+        "organisations/<slug:slug>/members/<int:member_pk>/activation/",
+        views.MemberActivationView.as_view(),
+        name="member-activation",
+    ),
+    path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("profile/token/", views.TokenView.as_view(), name="profile-token"),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "portal"))),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("portal.api.urls")),
+    path("api/schema/", api_views.SchemaView.as_view(), name="api-schema"),
+    path("api/docs/", api_views.SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"
