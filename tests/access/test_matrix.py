@@ -1,0 +1,179 @@
+"""The cross-tenant matrix: every route of the site, as every kind of user.
+
+Routes are found by walking the URLconf (HTML views and the API router alike), so a new view
+is covered the moment it is routed. What each user may get is stated once per (model, action)
+in EXPECTED; a route whose (model, action) has no row fails until someone decides.
+
+The object under test always belongs to nation A. Users:
+- anonymous;
+- unrelated: a member of nation C, with no tie to A;
+- same_org_no_role: a member of A with no role;
+- granted: A's admin, who holds every role;
+- staff: platform staff, who must not bypass object grants.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from portal.api.base import AccessViewSet
+from portal.base_views import AccessListView, ChildListView, ObjectAccessMixin
+from tests.access.routes import Route, all_routes, excluded_reason, is_allauth
+
+OK, HIDDEN, FORBIDDEN = "ok", "hidden (404)", "forbidden (403)"
+USERS = ["anonymous", "unrelated", "same_org_no_role", "granted", "staff"]
+
+EXPECTED = {
+    # The directory entry is public to every signed-in user.
+    ("portal.organisation", "view"): {
+        "unrelated": OK,
+        "same_org_no_role": OK,
+        "granted": OK,
+        "staff": OK,
+    },
+    # Member lists: the organisation itself (and, later, partners with an active agreement).
+    ("portal.organisation", "view_members"): {
+        "unrelated": HIDDEN,
+        "same_org_no_role": OK,
+        "granted": OK,
+        "staff": HIDDEN,
+    },
+    # Managing people: the organisation's own admins only.
+    ("portal.organisation", "manage_members"): {
+        "unrelated": FORBIDDEN,
+        "same_org_no_role": FORBIDDEN,
+        "granted": OK,
+        "staff": FORBIDDEN,
+    },
+}
+
+#: The world object each model's routes point at.
+TARGETS = {"portal.organisation": lambda world: world.a}
+
+
+def _cases():
+    cases = []
+    for route in all_routes():
+        if excluded_reason(route):
+            continue
+        for method in _methods(route):
+            for user_kind in USERS:
+                cases.append(
+                    pytest.param(route, method, user_kind, id=f"{route}-{method}-{user_kind}")
+                )
+    return cases
+
+
+def _methods(route: Route) -> list[str]:
+    if route.viewset_actions:
+        return sorted(m.upper() for m in route.viewset_actions if m in ("get", "post"))
+    allowed = getattr(route.view_class, "http_method_names", ["get"])
+    return [m.upper() for m in ("get", "post") if m in allowed] or ["GET"]
+
+
+def subject_of(route: Route, method: str) -> tuple[str, str] | None:
+    """(model label, access action) a route acts on, or None for a page with no object."""
+    view = route.view_class
+    if view is not None and issubclass(view, AccessViewSet):
+        if not route.kwarg_names:
+            return None  # a list: filtered by visible_to, checked by the leak assertions
+        action = route.viewset_actions[method.lower()]
+        model = view.queryset.model
+        return model._meta.label_lower, view().access_action_for(action)
+    if view is not None and issubclass(view, ObjectAccessMixin):
+        return view.model._meta.label_lower, view.access_action
+    return None
+
+
+@pytest.mark.parametrize(("route", "method", "user_kind"), _cases())
+def test_route_answers_each_user_as_the_policy_says(world, route, method, user_kind):
+    subject = subject_of(route, method)
+    target = TARGETS[subject[0]](world) if subject else world.a
+    url = route.url(_kwargs(route, world, target))
+    client = _client(route, world, user_kind)
+
+    response = client.generic(method, url)
+
+    assert response.status_code < 500, f"{method} {url} as {user_kind} crashed"
+    if user_kind == "anonymous":
+        _assert_anonymous_refused(route, response, url)
+        return
+    _assert_no_leak(world, user_kind, response, url)
+    if is_allauth(route):
+        return  # the user's own account pages: nothing of anyone else to refuse
+    if subject is None:
+        assert response.status_code not in (401, 403, 404), f"{method} {url} as {user_kind}"
+        return
+    try:
+        expected = EXPECTED[subject][user_kind]
+    except KeyError:
+        pytest.fail(f"No expectation for {subject} in the matrix; add one to EXPECTED.")
+    status = response.status_code
+    if expected == HIDDEN:
+        assert status == 404, f"{method} {url} as {user_kind}: {status}, expected 404"
+    elif expected == FORBIDDEN:
+        assert status == 403, f"{method} {url} as {user_kind}: {status}, expected 403"
+    else:
+        assert status not in (401, 403, 404), f"{method} {url} as {user_kind}: {status}"
+
+
+def test_every_list_route_is_filtered_by_the_access_layer():
+    """Lists must come from AccessListView, ChildListView or AccessViewSet, never by hand."""
+    for route in all_routes():
+        view = route.view_class
+        if view is None or excluded_reason(route) or is_allauth(route):
+            continue
+        if getattr(view, "model", None) is not None or getattr(view, "queryset", None) is not None:
+            assert issubclass(view, ObjectAccessMixin | AccessListView | ChildListView) or (
+                issubclass(view, AccessViewSet)
+            ), f"{route} reads a model without the access base classes"
+
+
+def _kwargs(route: Route, world, target) -> dict:
+    values = {}
+    for name in route.kwarg_names:
+        if name in ("pk", "slug"):
+            values[name] = getattr(target, name)
+        elif name == "member_pk":
+            values[name] = world.a_member.membership.pk
+        elif is_allauth(route):
+            values[name] = "x1"  # keys and tokens of account e-mails: a wrong one is fine
+        else:
+            pytest.fail(f"Teach the matrix what <{name}> means in {route}")
+    return values
+
+
+def _client(route: Route, world, user_kind: str):
+    client = APIClient() if route.is_api else Client()
+    user = {
+        "anonymous": None,
+        "unrelated": world.c_member,
+        "same_org_no_role": world.a_member,
+        "granted": world.a_admin,
+        "staff": world.staff,
+    }[user_kind]
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def _assert_anonymous_refused(route: Route, response, url: str) -> None:
+    if is_allauth(route):
+        assert response.status_code in (200, 302, 404, 405), url
+        return
+    if route.is_api:
+        assert response.status_code in (401, 403), f"anonymous got {response.status_code} at {url}"
+    else:
+        assert response.status_code == 302, f"anonymous got {response.status_code} at {url}"
+        assert response["Location"].startswith("/accounts/login/"), url
+
+
+def _assert_no_leak(world, user_kind: str, response, url: str) -> None:
+    """A's member list is hidden from C and from staff: no page may show its people."""
+    if user_kind not in ("unrelated", "staff"):
+        return
+    body = response.content.decode(errors="replace")
+    for secret in (world.a_member.username, world.a_member.email, world.a_pm.email):
+        assert secret not in body, f"{url} shows {secret!r} to {user_kind}"

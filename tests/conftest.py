@@ -1,0 +1,51 @@
+"""Shared fixtures: a small world of three nations, and helpers to sign people in."""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import connection
+
+from portal.models import Organisation, Role
+from tests.factories import OrganisationFactory, UserFactory, platform_staff
+
+ALL_ROLES = tuple(Role.values)
+
+
+@dataclass
+class World:
+    """Nation A owns things, nation B is A's partner, nation C is unrelated to both."""
+
+    a: Organisation
+    b: Organisation
+    c: Organisation
+    a_admin: object  # holds every role in A
+    a_pm: object
+    a_member: object  # A, no role
+    b_member: object
+    c_member: object
+    staff: object
+    extra: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(db) -> World:
+    a = OrganisationFactory(name="Atlantis National CSIRT", slug="atl-csirt", country="EE")
+    b = OrganisationFactory(name="Borealis Cyber Centre", slug="bor-ncsc", country="FI")
+    c = OrganisationFactory(name="Caldera Defence Agency", slug="cal-defence", country="PL")
+    return World(
+        a=a,
+        b=b,
+        c=c,
+        a_admin=UserFactory(organisation=a, username="atl-admin", roles=ALL_ROLES),
+        a_pm=UserFactory(organisation=a, username="atl-pm", roles=[Role.PROGRAMME_MANAGER]),
+        a_member=UserFactory(organisation=a, username="atl-member-9f3k"),
+        b_member=UserFactory(organisation=b, username="bor-member"),
+        c_member=UserFactory(organisation=c, username="cal-member"),
+        staff=platform_staff(),
+    )
+
+
+@pytest.fixture
+def on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
