@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 import pytest
+from django.core import mail
 from django.db import connection
 
 from portal.models import Organisation, Role
@@ -32,7 +33,7 @@ def world(db) -> World:
     a = OrganisationFactory(name="Atlantis National CSIRT", slug="atl-csirt", country="EE")
     b = OrganisationFactory(name="Borealis Cyber Centre", slug="bor-ncsc", country="FI")
     c = OrganisationFactory(name="Caldera Defence Agency", slug="cal-defence", country="PL")
-    return World(
+    world = World(
         a=a,
         b=b,
         c=c,
@@ -43,6 +44,8 @@ def world(db) -> World:
         c_member=UserFactory(organisation=c, username="cal-member"),
         staff=platform_staff(),
     )
+    mail.outbox.clear()  # the world's own invitations are not what tests look at
+    return world
 
 
 @pytest.fixture
