@@ -6,8 +6,8 @@ import pytest
 from allauth.usersessions.models import UserSession
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.db import connection
+from django.http import Http404
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
