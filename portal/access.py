@@ -74,6 +74,8 @@ class Policy:
     rules: dict[str, Rule] = field(default_factory=dict)
     #: Says who "everyone" is, for the "who can see this, and why" panel.
     everyone_reason: str = ""
+    #: What each grant action lets people do, in words, for the same panel.
+    action_labels: dict[str, str] = field(default_factory=dict)
 
     def codename(self, action: str) -> str:
         return f"view_{self.model._meta.model_name}" if action == "view" else action
@@ -284,7 +286,8 @@ def explain(obj: Model) -> list[dict]:
             who = f"Members of {organisation}" if organisation else group.name
         else:
             who = users[grant.user_id].get_full_name() or users[grant.user_id].get_username()
-        rows.append({"who": who, "action": grant.action, "why": grant.reason})
+        label = policy.action_labels.get(grant.action, grant.action)
+        rows.append({"who": who, "action": label, "why": grant.reason})
     return rows
 
 

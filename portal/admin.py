@@ -11,6 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
+from django.db import models
 from rest_framework.authtoken.models import TokenProxy
 
 from portal import services
@@ -30,6 +31,7 @@ class OrganisationAdmin(admin.ModelAdmin):
     list_filter = ["kind", "country", "is_active"]
     search_fields = ["name", "slug"]
     fields = ["name", "slug", "country", "kind", "website", "description", "is_active"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_readonly_fields(self, request, obj=None):
         return ["slug"] if obj else []
@@ -98,7 +100,7 @@ class MembershipAdmin(admin.ModelAdmin):
             created = services.invite_member(
                 actor=request.user, base_url=request.build_absolute_uri("/"), **data
             )
-            obj.pk = created.pk
+            obj.pk, obj.user, obj.organisation = created.pk, created.user, created.organisation
 
     def save_related(self, request, form, formsets, change):
         """Nothing related is edited here; the service saved everything."""

@@ -40,14 +40,15 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain, inside the caller's transaction if there is one."""
     actor = actor if getattr(actor, "is_authenticated", False) else None
-    if organisation is None and actor is not None:
-        organisation = _organisation_of(actor)
+    actor_organisation = _organisation_of(actor) if actor is not None else None
+    if organisation is None:
+        organisation = actor_organisation
     ip = client_ip.get()
     if ip and "ip" not in details:
         details["ip"] = ip
     # Store exactly what is hashed: a JSON round trip turns dates, UUIDs and tuples into the
     # plain values the database gives back.
-    clean_details = json.loads(json.dumps(details, cls=DjangoJSONEncoder))
+    clean_details = json.loads(json.dumps(details, cls=DjangoJSONEncoder), parse_float=_json_number)
     with transaction.atomic():
         _lock_chain()
         prev_hash = (
@@ -58,6 +59,7 @@ def record(
             created_at=timezone.now(),
             actor=actor,
             actor_label=actor.get_username() if actor else details.get("login", "")[:150],
+            actor_organisation=actor_organisation,
             organisation=organisation,
             action=action,
             object_type=obj._meta.label_lower if obj is not None else "",
@@ -82,6 +84,7 @@ def canonical_json(event: AuditEvent) -> str:
         "created_at": event.created_at.astimezone(UTC).isoformat(),
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,
+        "actor_organisation_id": event.actor_organisation_id,
         "organisation_id": event.organisation_id,
         "action": event.action,
         "object_type": event.object_type,
@@ -124,6 +127,13 @@ def verify_chain() -> ChainReport:
     return ChainReport(checked)
 
 
+def _json_number(text: str) -> int | float:
+    # PostgreSQL's jsonb keeps numbers as decimals, so 1e16 comes back as the integer
+    # 10000000000000000 and would no longer match its hash: store whole numbers as integers.
+    number = float(text)
+    return int(number) if number.is_integer() else number
+
+
 def _lock_chain() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -147,6 +157,6 @@ def timeline(obj: Model, *, also=None, limit: int = 50):
         condition |= also
     return (
         AuditEvent.objects.filter(condition)
-        .select_related("actor", "organisation")
+        .select_related("actor_organisation")
         .order_by("-id")[:limit]
     )

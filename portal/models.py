@@ -119,6 +119,10 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     actor_label = models.CharField(max_length=150, blank=True)
+    actor_organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    #: The organisation whose admins the event concerns (the actor's, unless stated).
     organisation = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

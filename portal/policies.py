@@ -41,6 +41,7 @@ access.register(
         # The directory (name, country, kind) is open to every signed-in user.
         everyone=lambda user: Q(is_active=True),
         everyone_reason="The directory entry (name, country, kind) is public to the portal.",
+        action_labels={"view": "See the directory entry", "view_members": "See the member list"},
         sources=[own_organisation_grants],
         rules={
             "view_history": access.Rule(

@@ -1,5 +1,8 @@
 """API of the core: who am I, and the organisation directory."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import mixins
@@ -46,5 +49,10 @@ class SchemaView(SignedInAPIMixin, SpectacularAPIView):
     """The OpenAPI 3 schema, for signed-in callers."""
 
 
+@method_decorator(csp_update({"style-src": [UNSAFE_INLINE]}), name="dispatch")
 class SwaggerView(SignedInAPIMixin, SpectacularSwaggerSplitView):
-    """Swagger UI with assets from the sidecar package: it works with no network."""
+    """Swagger UI with assets from the sidecar package: it works with no network.
+
+    Swagger UI sets style attributes as it renders, so this one page allows inline styles;
+    scripts stay locked to our origin.
+    """

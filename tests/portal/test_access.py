@@ -134,7 +134,7 @@ def test_later_apps_can_add_grant_sources(world):
         assert access.can(world.b_member, "view_members", world.a)
         assert {
             "who": "Members of Borealis Cyber Centre",
-            "action": "view_members",
+            "action": "See the member list",
             "why": "test partner",
         } in access.explain(world.a)
     finally:
