@@ -107,6 +107,16 @@ class Membership(models.Model):
         return bool(getattr(self, role))
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Bulk update and delete would bypass the model's own refusal; refuse them here too."""
+
+    def update(self, **kwargs):
+        raise ValidationError("Audit events are append-only.")
+
+    def delete(self):
+        raise ValidationError("Audit events are append-only.")
+
+
 class AuditEvent(models.Model):
     """One append-only, hash-chained entry of the audit trail. Written only by portal.audit."""
 
@@ -133,6 +143,8 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

@@ -151,6 +151,10 @@ def test_saved_event_cannot_be_changed_or_deleted_through_the_model(db):
         event.save()
     with pytest.raises(ValidationError, match="append-only"):
         event.delete()
+    with pytest.raises(ValidationError, match="append-only"):
+        AuditEvent.objects.filter(pk=event.pk).update(action="test.forged")
+    with pytest.raises(ValidationError, match="append-only"):
+        AuditEvent.objects.filter(pk=event.pk).delete()
 
     assert AuditEvent.objects.get(pk=event.pk).action == "test.event"
 
@@ -192,6 +196,7 @@ def test_sign_in_is_recorded_with_the_user_as_actor(client, world):
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="auth.signed_in")
     assert event.actor == world.a_pm
+    assert event.actor_organisation == world.a
     assert event.organisation == world.a
 
 
@@ -203,6 +208,7 @@ def test_failed_sign_in_is_recorded_for_the_targeted_users_organisation(client, 
     assert response.status_code == 200  # the form again, with an error
     event = AuditEvent.objects.get(action="auth.sign_in_failed")
     assert event.actor is None
+    assert event.actor_organisation is None
     assert event.details["login"] == world.a_admin.username
     assert event.organisation == world.a
     assert event.object_id == str(world.a_admin.pk)
@@ -217,7 +223,7 @@ def test_sign_out_is_recorded_with_the_user_as_actor(client, world):
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="auth.signed_out")
     assert event.actor == world.b_member
-    assert event.organisation == world.b
+    assert event.actor_organisation == world.b
 
 
 def test_unrelated_member_asking_for_a_member_list_gets_404_and_is_recorded(client, world):
@@ -228,7 +234,7 @@ def test_unrelated_member_asking_for_a_member_list_gets_404_and_is_recorded(clie
     assert response.status_code == 404
     event = AuditEvent.objects.get(action="access.refused")
     assert event.actor == world.c_member
-    assert event.organisation == world.c
+    assert event.actor_organisation == world.c
     assert (event.object_type, event.object_id) == ("portal.organisation", str(world.a.pk))
     assert event.details["outcome"] == "not_found"
     assert event.details["requested_action"] == "view_members"
