@@ -13,15 +13,41 @@ tests/access/test_meta.py fails for any routed view that does not derive from th
 from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.views.generic import ListView
 
 from portal import access
+from portal.models import Role
 
 
 class SignedInMixin(LoginRequiredMixin):
     """Every portal page needs a signed-in, active user."""
+
+
+class RoleRequiredMixin(SignedInMixin):
+    """A page for holders of one role in their organisation, e.g. drafting an agreement.
+
+    Pages about one object use ObjectAccessMixin and the object's policy instead.
+    """
+
+    required_role: str = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            membership = getattr(request.user, "membership", None)
+            if membership is None or not membership.has_role(self.required_role):
+                raise PermissionDenied(self.role_denied_message)
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def role_denied_message(self) -> str:
+        return f"This page is for {Role(self.required_role).label.lower()}s."
+
+
+class PublicMixin:
+    """A deliberately public route that carries no partner data (e.g. the portal's public
+    signing key). Each use must say in its docstring why it is public."""
 
 
 class ObjectAccessMixin(SignedInMixin):

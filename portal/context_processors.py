@@ -3,5 +3,9 @@
 
 def membership(request) -> dict:
     user = getattr(request, "user", None)
-    member = getattr(user, "membership", None) if user and user.is_authenticated else None
-    return {"current_membership": member}
+    if not (user and user.is_authenticated):
+        return {"current_membership": None, "unread_notifications": 0}
+    return {
+        "current_membership": getattr(user, "membership", None),
+        "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
+    }

@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
 
 from portal.models import Role
 
@@ -48,3 +49,12 @@ class MemberRolesForm(forms.Form):
 
 class TokenForm(forms.Form):
     operation = forms.ChoiceField(choices=[("rotate", "Create or rotate"), ("revoke", "Revoke")])
+
+
+def add_service_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

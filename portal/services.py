@@ -19,6 +19,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from portal import access, audit
@@ -234,6 +235,15 @@ def revoke_api_token(*, actor) -> bool:
         if deleted:
             audit.record(actor, "api_token.revoked", actor)
     return deleted
+
+
+# --- Notifications (each user, their own) ---------------------------------------------------
+
+
+def mark_notifications_read(*, actor) -> int:
+    """Mark the actor's unread notices read. Not audited: it changes nothing of anyone else."""
+    _require_active(actor)
+    return actor.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
 
 
 # --- Helpers --------------------------------------------------------------------------------

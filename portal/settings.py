@@ -278,3 +278,13 @@ LOGGING = {
 }
 
 PORTAL_NAME = "Cooperation Portal"
+#: The portal's public address, for links in emails sent outside a request.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The Ed25519 key that signs evidence bundles, which partners verify against the published
+# public key. Give it as PEM text or as a file; every app server must share it, so generating
+# one on first use is only for development (DEBUG) and tests. See portal/signing.py.
+PORTAL_SIGNING_KEY = os.environ.get("PORTAL_SIGNING_KEY", "")
+PORTAL_SIGNING_KEY_FILE = Path(
+    os.environ.get("PORTAL_SIGNING_KEY_FILE", VAR_DIR / "portal-signing-key.pem")
+)
+PORTAL_SIGNING_KEY_AUTOGENERATE = env_bool("PORTAL_SIGNING_KEY_AUTOGENERATE", False)

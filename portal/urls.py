@@ -34,17 +34,20 @@ portal_patterns = [
         views.MemberActivationView.as_view(),
         name="member-activation",
     ),
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("profile/token/", views.TokenView.as_view(), name="profile-token"),
 ]
 
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
+    path("agreements/", include("agreements.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", api_views.SchemaView.as_view(), name="api-schema"),
     path("api/docs/", api_views.SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
+    path(".well-known/portal-signing-key", views.SigningKeyView.as_view(), name="signing-key"),
 ]
 
 handler403 = "portal.errors.permission_denied"

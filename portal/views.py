@@ -6,21 +6,32 @@ Views translate HTTP into service calls; access comes from the base classes.
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.views.generic import DetailView, FormView, TemplateView, View
+from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 from rest_framework.authtoken.models import Token
 
-from portal import access, audit, services
-from portal.base_views import AccessListView, ChildListView, ObjectAccessMixin, SignedInMixin
+from portal import access, audit, dashboard, services, signing
+from portal.base_views import (
+    AccessListView,
+    ChildListView,
+    ObjectAccessMixin,
+    PublicMixin,
+    SignedInMixin,
+)
 from portal.filters import MemberFilter, OrganisationFilter
-from portal.forms import InviteMemberForm, MemberRolesForm, TokenForm
+from portal.forms import InviteMemberForm, MemberRolesForm, TokenForm, add_service_errors
 from portal.models import Organisation
 
 
 class DashboardView(SignedInMixin, TemplateView):
     template_name = "portal/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["cards"] = dashboard.cards_for(self.request.user)
+        return context
 
 
 class OrganisationListView(AccessListView):
@@ -91,7 +102,7 @@ class InviteMemberView(ObjectAccessMixin, FormView):
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(
             self.request,
@@ -136,7 +147,7 @@ class MemberRolesView(MemberMixin, FormView):
                 roles=form.cleaned_data["roles"],
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(self.request, f"Roles of {self.membership.user.get_username()} saved.")
         return redirect("portal:member-list", slug=self.object.slug)
@@ -159,6 +170,22 @@ class MemberActivationView(MemberMixin, View):
         else:
             messages.success(request, f"{self.membership.user.get_username()} was {outcome}.")
         return redirect("portal:member-list", slug=self.object.slug)
+
+
+class NotificationListView(SignedInMixin, ListView):
+    """The user's own notices, newest first; opening the page marks them read."""
+
+    template_name = "portal/notifications.html"
+    paginate_by = 25
+
+    def get_queryset(self):
+        return self.request.user.notifications.all()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["object_list"] = list(context["object_list"])  # show "new" before marking
+        services.mark_notifications_read(actor=self.request.user)
+        return context
 
 
 class ProfileView(SignedInMixin, TemplateView):
@@ -195,9 +222,16 @@ class TokenView(SignedInMixin, FormView):
         return HttpResponseRedirect(reverse("portal:profile"))
 
 
-def _add_service_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+class SigningKeyView(PublicMixin, View):
+    """The portal's public Ed25519 key, as PEM, with its id in the X-Key-Id header.
+
+    Public on purpose: it is the key partners verify evidence bundles with, so they must be
+    able to fetch it without an account, and it carries no partner data.
+    """
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs):
+        response = HttpResponse(signing.public_key_pem(), content_type="text/plain; charset=utf-8")
+        response["X-Key-Id"] = signing.key_id()
+        return response

@@ -27,6 +27,13 @@ class World:
     staff: object
     extra: dict = field(default_factory=dict)
 
+    def __getattr__(self, name):
+        # Fixtures add people and objects to `extra`; they read like the fields above.
+        try:
+            return self.__dict__["extra"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
 
 @pytest.fixture
 def world(db) -> World:

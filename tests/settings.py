@@ -19,3 +19,6 @@ WHITENOISE_USE_FINDERS = True
 # whitenoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
 STATIC_ROOT = VAR_DIR / "test-static"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# A throw-away evidence signing key, generated on first use.
+PORTAL_SIGNING_KEY_AUTOGENERATE = True
+PORTAL_SIGNING_KEY_FILE = VAR_DIR / "test-signing-key.pem"  # noqa: F405

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+import agreements.api.urls  # noqa: F401  (each app registers its viewsets on the router)
 from portal.api import views
 from portal.api.base import router
 

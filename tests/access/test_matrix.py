@@ -19,8 +19,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from portal.api.base import AccessViewSet
-from portal.base_views import AccessListView, ChildListView, ObjectAccessMixin
+from portal.base_views import AccessListView, ChildListView, ObjectAccessMixin, PublicMixin
+from portal.models import Role
 from tests.access.routes import Route, all_routes, excluded_reason, is_allauth
+from tests.factories import UserFactory
 
 OK, HIDDEN, FORBIDDEN = "ok", "hidden (404)", "forbidden (403)"
 USERS = ["anonymous", "unrelated", "same_org_no_role", "granted", "staff"]
@@ -49,8 +51,49 @@ EXPECTED = {
     },
 }
 
+_PARTIES_ONLY = {"unrelated": HIDDEN, "same_org_no_role": OK, "granted": OK, "staff": HIDDEN}
+_PARTY_ROLE = {"unrelated": HIDDEN, "same_org_no_role": FORBIDDEN, "granted": OK, "staff": HIDDEN}
+EXPECTED.update(
+    {
+        # Agreements: members of the parties only; everyone else must not learn they exist.
+        ("agreements.agreement", "view"): _PARTIES_ONLY,
+        **{
+            ("agreements.agreement", action): _PARTY_ROLE
+            for action in ("edit", "submit", "withdraw", "sign", "terminate", "amend")
+        },
+    }
+)
+
 #: The world object each model's routes point at.
-TARGETS = {"portal.organisation": lambda world: world.a}
+TARGETS = {
+    "portal.organisation": lambda world: world.a,
+    "agreements.agreement": lambda world: world.ab_agreement,
+}
+
+
+#: Strings of A's that unrelated users and staff must never see in any response.
+def _secrets(world) -> list[str]:
+    return [
+        world.a_member.username,
+        world.a_member.email,
+        world.a_pm.email,
+        world.ab_agreement.title,
+    ]
+
+
+@pytest.fixture
+def matrix_world(world):
+    """The core world plus an active A-B agreement, with A's admin as a designated signatory."""
+    from agreements import services
+    from tests.agreements.conftest import draft_between, sign_by_all
+
+    world.extra["b_signatory"] = UserFactory(
+        organisation=world.b, username="bor-signatory", roles=[Role.SIGNATORY]
+    )
+    agreement = draft_between(world, title="Atlantis-Borealis pact 7Q")
+    services.submit(actor=world.a_pm, agreement=agreement)
+    world.extra["ab_agreement"] = sign_by_all(world, agreement)
+    return world
 
 
 def _cases():
@@ -88,7 +131,8 @@ def subject_of(route: Route, method: str) -> tuple[str, str] | None:
 
 
 @pytest.mark.parametrize(("route", "method", "user_kind"), _cases())
-def test_route_answers_each_user_as_the_policy_says(world, route, method, user_kind):
+def test_route_answers_each_user_as_the_policy_says(matrix_world, route, method, user_kind):
+    world = matrix_world
     subject = subject_of(route, method)
     target = TARGETS[subject[0]](world) if subject else world.a
     url = route.url(_kwargs(route, world, target))
@@ -97,6 +141,10 @@ def test_route_answers_each_user_as_the_policy_says(world, route, method, user_k
     response = client.generic(method, url)
 
     assert response.status_code < 500, f"{method} {url} as {user_kind} crashed"
+    if route.view_class is not None and issubclass(route.view_class, PublicMixin):
+        assert response.status_code == 200, f"public {url} answered {response.status_code}"
+        _assert_no_leak(world, "unrelated", response, url)
+        return
     if user_kind == "anonymous":
         _assert_anonymous_refused(route, response, url)
         return
@@ -104,7 +152,11 @@ def test_route_answers_each_user_as_the_policy_says(world, route, method, user_k
     if is_allauth(route):
         return  # the user's own account pages: nothing of anyone else to refuse
     if subject is None:
-        assert response.status_code not in (401, 403, 404), f"{method} {url} as {user_kind}"
+        required_role = getattr(route.view_class, "required_role", "")
+        if required_role and not _holds_role(world, user_kind, required_role):
+            assert response.status_code == 403, f"{method} {url} as {user_kind}"
+        else:
+            assert response.status_code not in (401, 403, 404), f"{method} {url} as {user_kind}"
         return
     try:
         expected = EXPECTED[subject][user_kind]
@@ -138,6 +190,8 @@ def _kwargs(route: Route, world, target) -> dict:
             values[name] = getattr(target, name)
         elif name == "member_pk":
             values[name] = world.a_member.membership.pk
+        elif name == "party_pk":
+            values[name] = target.parties.get(organisation=world.a).pk
         elif is_allauth(route):
             values[name] = "x1"  # keys and tokens of account e-mails: a wrong one is fine
         else:
@@ -171,9 +225,20 @@ def _assert_anonymous_refused(route: Route, response, url: str) -> None:
 
 
 def _assert_no_leak(world, user_kind: str, response, url: str) -> None:
-    """A's member list is hidden from C and from staff: no page may show its people."""
+    """What is A's (its people, its agreement with B) is hidden from C and from staff."""
     if user_kind not in ("unrelated", "staff"):
         return
     body = response.content.decode(errors="replace")
-    for secret in (world.a_member.username, world.a_member.email, world.a_pm.email):
+    for secret in _secrets(world):
         assert secret not in body, f"{url} shows {secret!r} to {user_kind}"
+
+
+def _holds_role(world, user_kind: str, role: str) -> bool:
+    user = {
+        "unrelated": world.c_member,
+        "same_org_no_role": world.a_member,
+        "granted": world.a_admin,
+        "staff": world.staff,
+    }[user_kind]
+    membership = getattr(user, "membership", None)
+    return bool(membership and membership.has_role(role))

@@ -1,0 +1,150 @@
+"""API of agreements: the same services as the web pages, state changes as POST actions."""
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from agreements import lifecycle, services
+from agreements.api.serializers import (
+    AgreementSerializer,
+    DeclineSerializer,
+    ReasonSerializer,
+    ReauthenticationSerializer,
+    TerminateSerializer,
+)
+from agreements.filters import AgreementFilter
+from agreements.models import Agreement
+from portal import audit, reauth
+from portal.api.base import AccessViewSet
+from portal.api.errors import Conflict
+
+
+class AgreementViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    AccessViewSet,
+):
+    """Agreements your organisation is a party to. Others answer 404."""
+
+    queryset = Agreement.objects.all()
+    serializer_class = AgreementSerializer
+    filterset_class = AgreementFilter
+    search_fields = ["reference", "title", "purpose"]
+    ordering_fields = ["created_at", "reference", "expires_on"]
+    ordering = ["-created_at"]
+    access_actions = {
+        "update": "edit",
+        "partial_update": "edit",
+        "submit": "submit",
+        "withdraw": "withdraw",
+        "sign": "sign",
+        "decline": "sign",
+        "terminate": "terminate",
+        "amend": "amend",
+        "evidence": "view",
+    }
+
+    def get_base_queryset(self):
+        return Agreement.objects.prefetch_related(
+            "parties__organisation",
+            "parties__signatories",
+            "signatures__user",
+            "signatures__organisation",
+        ).distinct()
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        parties = data.pop("parties")
+        serializer.instance = services.create_agreement(
+            actor=self.request.user, parties=parties, **data
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.update_draft(
+            actor=self.request.user,
+            agreement=Agreement.objects.get(pk=serializer.instance.pk),
+            parties=data.pop("parties", None),
+            **data,
+        )
+
+    @extend_schema(request=None, responses=AgreementSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        return self._respond(services.submit(actor=request.user, agreement=self.get_object()))
+
+    @extend_schema(request=ReasonSerializer, responses=AgreementSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, pk=None):
+        agreement = self.get_object()
+        data = self._valid(ReasonSerializer)
+        return self._respond(
+            services.withdraw(
+                actor=request.user, agreement=agreement, reason=data.get("reason", "")
+            )
+        )
+
+    @extend_schema(request=ReauthenticationSerializer, responses=AgreementSerializer)
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        agreement = self.get_object()
+        proof = self._reauthenticate(self._valid(ReauthenticationSerializer))
+        services.sign(actor=request.user, agreement=agreement, reauthentication=proof)
+        return self._respond(Agreement.objects.get(pk=agreement.pk))
+
+    @extend_schema(request=DeclineSerializer, responses=AgreementSerializer)
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        agreement = self.get_object()
+        data = self._valid(DeclineSerializer)
+        proof = self._reauthenticate(data)
+        return self._respond(
+            services.decline(
+                actor=request.user,
+                agreement=agreement,
+                reason=data["reason"],
+                reauthentication=proof,
+            )
+        )
+
+    @extend_schema(request=TerminateSerializer, responses=AgreementSerializer)
+    @action(detail=True, methods=["post"])
+    def terminate(self, request, pk=None):
+        agreement = self.get_object()
+        data = self._valid(TerminateSerializer)
+        return self._respond(services.terminate(actor=request.user, agreement=agreement, **data))
+
+    @extend_schema(request=None, responses={201: AgreementSerializer})
+    @action(detail=True, methods=["post"])
+    def amend(self, request, pk=None):
+        amendment = services.amend(actor=request.user, agreement=self.get_object())
+        return self._respond(amendment, status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: OpenApiResponse(description="The signed JSON evidence bundle.")})
+    @action(detail=True, methods=["get"])
+    def evidence(self, request, pk=None):
+        from agreements import evidence
+
+        agreement = self.get_object()
+        if agreement.status not in lifecycle.SIGNED_STATES:
+            raise Conflict("Evidence exists once every party has signed.")
+        audit.record(request.user, "agreement.evidence_downloaded", agreement, file="evidence.json")
+        return HttpResponse(evidence.build_bundle(agreement), content_type="application/json")
+
+    def _valid(self, serializer_class) -> dict:
+        serializer = serializer_class(data=self.request.data)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _reauthenticate(self, data) -> reauth.Reauthentication:
+        return reauth.reauthenticate(
+            self.request.user, password=data["password"], otp=data.get("otp", "")
+        )
+
+    def _respond(self, agreement, code=status.HTTP_200_OK) -> Response:
+        fresh = self.get_base_queryset().get(pk=agreement.pk)
+        return Response(self.get_serializer(fresh).data, status=code)

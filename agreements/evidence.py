@@ -1,0 +1,276 @@
+"""Evidence bundles: a signed agreement, its signatures and its history in one signed file.
+
+A partner checks a bundle offline, without trusting the portal's database or its operators:
+`verify_bundle` needs only the file's bytes and the portal's published public key.
+
+File format ("cooperation-portal-evidence/1"), UTF-8 JSON in exactly one canonical form
+(sorted keys, two-space indent, no ASCII escaping, one final newline):
+
+    {"key_id": ..., "payload": {...}, "public_key": PEM, "signature": base64}
+
+The Ed25519 signature covers the payload's compact canonical JSON (sorted keys, separators
+"," and ":", no ASCII escaping, UTF-8). The payload's `content_hash` is SHA-256 over the
+canonical JSON of `payload["agreement"]`, the same hash every signatory signed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from agreements import content, lifecycle
+from agreements.models import Agreement
+from portal import audit, signing
+
+FORMAT = "cooperation-portal-evidence/1"
+#: Where partners fetch the key; the path is fixed so they can find it on any portal.
+PUBLIC_KEY_PATH = "/.well-known/portal-signing-key"
+
+
+def build_bundle(agreement: Agreement) -> bytes:
+    """The signed evidence file of a signed agreement, in its one canonical byte form."""
+    payload = build_payload(agreement)
+    document = {
+        "payload": payload,
+        "signature": signing.sign(_payload_bytes(payload)),
+        "key_id": signing.key_id(),
+        "public_key": signing.public_key_pem(),
+    }
+    return _file_bytes(document)
+
+
+def build_payload(agreement: Agreement) -> dict:
+    """What the bundle signs and the certificate shows; refuses an agreement not yet signed."""
+    if agreement.status not in lifecycle.SIGNED_STATES:
+        raise ValidationError(
+            f"{agreement.label} is {agreement.get_status_display().lower()}: evidence is issued "
+            "only once every party has signed."
+        )
+    signatures = agreement.signatures.filter(
+        voided_at__isnull=True, content_hash=agreement.content_hash
+    ).select_related("user", "organisation")
+    # timeline() gives the newest first; evidence reads in the order things happened.
+    events = list(audit.timeline(agreement, limit=1000))[::-1]
+    return {
+        "format": FORMAT,
+        "issued_at": _utc(timezone.now()),
+        "portal": {"name": settings.PORTAL_NAME, "base_url": settings.PORTAL_BASE_URL},
+        "agreement": content.terms_document(agreement),
+        "content_hash": agreement.content_hash,
+        "status": agreement.status,
+        "signatures": [
+            {
+                "user": s.user.get_username(),
+                "name": s.user.get_full_name() or s.user.get_username(),
+                "organisation": s.organisation.slug,
+                "organisation_name": s.organisation.name,
+                "country": s.organisation.country.code,
+                "signed_at": _utc(s.signed_at),
+                "method": s.method,
+                "content_hash": s.content_hash,
+            }
+            for s in signatures
+        ],
+        "timeline": [
+            {
+                "id": e.pk,
+                "at": _utc(e.created_at),
+                "action": e.action,
+                "actor": e.actor_label,
+                "actor_organisation": e.actor_organisation.slug if e.actor_organisation else None,
+                "hash": e.hash,
+                "prev_hash": e.prev_hash,
+            }
+            for e in events
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """The outcome of checking a bundle: ok only when problems is empty."""
+
+    ok: bool
+    problems: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
+def verify_bundle(data: bytes, public_key_pem: str | None = None) -> VerificationReport:
+    """Check a bundle's bytes alone (no database): canonical form, signature, hashes.
+
+    With public_key_pem (the key the portal publishes) the signature must be by that key;
+    without it, the embedded key is used and the summary names its id for the partner to
+    compare with the published one. Every problem found is reported, not just the first.
+    """
+    document, problem = _parse(data)
+    if problem:
+        return _failed([problem])
+    payload = document["payload"]
+    problems = []
+    if payload.get("format") != FORMAT:
+        problems.append(f"it is not in the format {FORMAT} (it says {payload.get('format')!r})")
+    if _file_bytes(document) != data:
+        problems.append(
+            "the file was changed after it was issued: its bytes are not the exact form the "
+            "portal writes (even a changed space or line break counts)"
+        )
+    key_problems, used_key_id = _check_signature(document, public_key_pem)
+    problems += key_problems
+    problems += _check_hashes(payload)
+    problems += _check_every_party_signed(payload)
+    if problems:
+        return _failed(problems)
+    agreement = payload["agreement"]
+    summary = (
+        f"Evidence verified: {agreement.get('reference')} v{agreement.get('version')}, "
+        f"content hash {payload['content_hash']}, {len(payload['signatures'])} signatures, "
+        f"signed by key {used_key_id}"
+    )
+    if public_key_pem is None:
+        summary += (
+            f"\nOnly the key inside the file was used: check that {used_key_id} is the key id "
+            f"the portal publishes at {PUBLIC_KEY_PATH} on its own address (not an address "
+            "taken from this file), or verify again against that key (--public-key)."
+        )
+    return VerificationReport(ok=True, problems=[], summary=summary)
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _parse(data: bytes) -> tuple[dict | None, str]:
+    """The outer document, or why these bytes cannot be an evidence bundle."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, "the file is not UTF-8 text: it is not an evidence bundle, or it is damaged"
+    try:
+        document = json.loads(text)
+    except ValueError as error:
+        return None, f"the file is not valid JSON ({error}), so it is not an evidence bundle"
+    shape = {"payload": dict, "signature": str, "key_id": str, "public_key": str}
+    if not isinstance(document, dict) or any(
+        not isinstance(document.get(name), kind) for name, kind in shape.items()
+    ):
+        return None, (
+            "the file is not an evidence bundle: it needs a payload object and the text "
+            "fields signature, key_id and public_key"
+        )
+    return document, ""
+
+
+def _check_signature(document: dict, public_key_pem: str | None) -> tuple[list[str], str]:
+    """Problems with the signature and keys, and the id of the key the check used."""
+    embedded = document["public_key"]
+    try:
+        embedded_id = signing.key_id(embedded)
+    except ValueError as error:
+        embedded_id = ""
+        problems = [f"the public key embedded in the file is unusable: {error}"]
+    else:
+        problems = []
+        # The outer key_id is not covered by the signature: a forger could copy the portal's
+        # id next to their own key, so it must match the key it names.
+        if document["key_id"] != embedded_id:
+            problems.append(
+                f"the key id written in the file ({document['key_id']}) is not the id of the "
+                f"public key embedded in it ({embedded_id})"
+            )
+    if public_key_pem is None:
+        if not embedded_id:
+            return problems, ""
+        key, key_id, whose = embedded, embedded_id, "the public key embedded in the file"
+    else:
+        try:
+            key_id = signing.key_id(public_key_pem)
+        except ValueError as error:
+            return [*problems, f"the public key you gave is unusable: {error}"], ""
+        key, whose = public_key_pem, "the public key you gave"
+        if embedded_id and embedded_id != key_id:
+            problems.append(
+                f"the file embeds a different public key (key id {embedded_id}) from the one "
+                f"you gave (key id {key_id})"
+            )
+    if not signing.verify(key, _payload_bytes(document["payload"]), document["signature"]):
+        problems.append(
+            f"the signature does not verify against {whose} (key id {key_id}): the content "
+            "was changed after it was signed, or another key signed it"
+        )
+    return problems, key_id
+
+
+def _check_hashes(payload: dict) -> list[str]:
+    """The agreement must hash to the content hash, and every signature must be on it."""
+    problems = []
+    expected = payload.get("content_hash")
+    actual = hashlib.sha256(
+        content.canonical_json(payload.get("agreement")).encode("utf-8")
+    ).hexdigest()
+    if actual != expected:
+        problems.append(
+            f"the agreement's content does not match its content hash: it hashes to {actual}, "
+            f"the file says {expected}"
+        )
+    signatures = payload.get("signatures")
+    if not isinstance(signatures, list) or not signatures:
+        return [*problems, "the file lists no signatures"]
+    for signature in signatures:
+        if not isinstance(signature, dict):
+            problems.append("a signature entry is not an object")
+        elif signature.get("content_hash") != expected:
+            problems.append(
+                f"the signature of {signature.get('user')} ({signature.get('organisation')}) "
+                f"is on content hash {signature.get('content_hash')}, not on the agreement's "
+                f"{expected}"
+            )
+    return problems
+
+
+def _check_every_party_signed(payload: dict) -> list[str]:
+    """Each party must show as many signatures as the agreement requires of it."""
+    agreement, signatures = payload.get("agreement"), payload.get("signatures")
+    if not isinstance(agreement, dict) or not isinstance(agreement.get("parties"), list):
+        return ["the file has no agreement with a list of parties"]
+    if not isinstance(signatures, list):
+        return []  # already reported by _check_hashes
+    signed = [s.get("organisation") for s in signatures if isinstance(s, dict)]
+    problems = []
+    for party in agreement["parties"]:
+        if not isinstance(party, dict):
+            problems.append("a party entry is not an object")
+            continue
+        needed, given = party.get("required_signatures"), signed.count(party.get("organisation"))
+        if not isinstance(needed, int) or given < needed:
+            problems.append(
+                f"{party.get('name')} ({party.get('organisation')}) needs {needed} "
+                f"signature(s); the file shows {given}"
+            )
+    return problems
+
+
+def _payload_bytes(payload: dict) -> bytes:
+    return content.canonical_json(payload).encode("utf-8")
+
+
+def _file_bytes(document: dict) -> bytes:
+    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode(
+        "utf-8"
+    )
+
+
+def _failed(problems: list[str]) -> VerificationReport:
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    lines = "\n".join(f"- {problem}" for problem in problems)
+    return VerificationReport(
+        ok=False, problems=problems, summary=f"Evidence NOT verified ({count}):\n{lines}"
+    )
+
+
+def _utc(moment) -> str:
+    return moment.astimezone(UTC).isoformat()

@@ -1,0 +1,146 @@
+"""Input validation for agreements. The services do the writing."""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from agreements.models import Agreement, Party
+from portal.models import Organisation
+from portal.vocabulary import DataCategory
+
+User = get_user_model()
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class AgreementForm(forms.ModelForm):
+    """The draft: terms, body and the parties."""
+
+    parties = forms.ModelMultipleChoiceField(
+        queryset=Organisation.objects.filter(is_active=True),
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text="Your own organisation and at least one other. Hold Ctrl or ⌘ to pick several.",
+    )
+    data_categories = forms.MultipleChoiceField(
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="What may be shared under this agreement.",
+    )
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "title",
+            "kind",
+            "purpose",
+            "parties",
+            "body",
+            "data_categories",
+            "tlp_ceiling",
+            "permitted_actions",
+            "attribution_allowed",
+            "encryption_required",
+            "affected_parties_notifiable",
+            "retention_days",
+            "on_termination",
+            "effective_from",
+            "expires_on",
+            "renewal_notice_days",
+            "governing_law",
+            "prevailing_language",
+        ]
+        widgets = {
+            "purpose": forms.Textarea(attrs={"rows": 3}),
+            "body": forms.Textarea(attrs={"rows": 14}),
+            "effective_from": DateInput,
+            "expires_on": DateInput,
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["parties"].initial = [
+                p.organisation_id for p in self.instance.parties.all()
+            ]
+        elif user is not None and hasattr(user, "membership"):
+            self.fields["parties"].initial = [user.membership.organisation_id]
+            self.fields["effective_from"].initial = timezone.localdate()
+
+    def terms(self) -> dict:
+        """The cleaned terms, without the parties (the services take those separately)."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "parties"}
+
+
+class PartyForm(forms.ModelForm):
+    signatories = forms.ModelMultipleChoiceField(
+        queryset=User.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Members of your organisation who hold the signatory role.",
+    )
+
+    class Meta:
+        model = Party
+        fields = [
+            "signatories",
+            "required_signatures",
+            "legal_contact",
+            "technical_contact",
+            "incident_contact",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["signatories"].queryset = User.objects.filter(
+            membership__organisation=self.instance.organisation,
+            membership__signatory=True,
+            is_active=True,
+        ).order_by("last_name", "username")
+        self.fields["signatories"].label_from_instance = lambda u: (
+            f"{u.get_full_name() or u.username} ({u.username})"
+        )
+
+
+class ReauthenticationForm(forms.Form):
+    """Proof that it is really the signatory, at the moment of acting."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    otp = forms.CharField(
+        label="Authenticator code",
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text="Only if you have set up two-factor authentication.",
+    )
+
+
+class DeclineForm(ReauthenticationForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text="Every party reads this; say what must change.",
+    )
+
+    field_order = ["reason", "password", "otp"]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False
+    )
+
+
+class TerminateForm(forms.Form):
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
+    effective_on = forms.DateField(
+        widget=DateInput, help_text="Today ends it at once; a later date schedules the end."
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["effective_on"].initial = timezone.localdate()

@@ -1,0 +1,416 @@
+"""HTML views of agreements. They translate HTTP into service calls; access comes from the
+base classes, and what a person may do is decided by the policy and the state machine."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.functional import cached_property
+from django.views.generic import DetailView, FormView
+
+from agreements import diff, lifecycle, services
+from agreements.filters import AgreementFilter
+from agreements.forms import (
+    AgreementForm,
+    DeclineForm,
+    PartyForm,
+    ReasonForm,
+    ReauthenticationForm,
+    TerminateForm,
+)
+from agreements.models import Agreement
+from portal import access, audit, reauth
+from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
+from portal.forms import add_service_errors
+from portal.models import Role
+
+#: Buttons on the detail page: access action, state transition, URL name, label.
+ACTIONS = [
+    ("edit", "edit", "agreements:edit", "Edit draft"),
+    ("submit", "submit", "agreements:submit", "Submit for signature"),
+    ("withdraw", "withdraw", "agreements:withdraw", "Withdraw for changes"),
+    ("sign", "sign", "agreements:sign", "Sign"),
+    ("sign", "decline", "agreements:decline", "Decline"),
+    ("amend", "amend", "agreements:amend", "Amend"),
+    ("terminate", "terminate", "agreements:terminate", "Terminate"),
+]
+
+
+class AgreementListView(AccessListView):
+    model = Agreement
+    filterset_class = AgreementFilter
+    search_fields = ("reference", "title", "purpose")
+    sort_options = {
+        "-created": "-created_at",
+        "reference": "reference",
+        "title": "title",
+        "expires": "expires_on",
+    }
+    default_sort = "-created"
+    results_template = "agreements/agreement_rows.html"
+    template_name = "agreements/agreement_list.html"
+    extra_context = {
+        "title": "Agreements",
+        "intro": "Agreements your organisation is a party to. Nobody else sees them.",
+        "empty_text": "Agreements your organisation is a party to appear here.",
+    }
+
+    def get_base_queryset(self):
+        return Agreement.objects.prefetch_related("parties__organisation").distinct()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        membership = getattr(self.request.user, "membership", None)
+        context["can_draft"] = bool(membership and membership.programme_manager)
+        return context
+
+
+class AgreementDetailView(ObjectAccessMixin, DetailView):
+    model = Agreement
+    template_name = "agreements/agreement_detail.html"
+
+    def get_access_queryset(self):
+        return Agreement.objects.select_related("supersedes", "created_by")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        agreement, user = self.object, self.request.user
+        parties = list(
+            agreement.parties.select_related("organisation").prefetch_related("signatories")
+        )
+        signatures = list(
+            agreement.signatures.select_related("user", "organisation").order_by("signed_at")
+        )
+        for party in parties:
+            party.valid_signatures = [
+                s
+                for s in signatures
+                if s.party_id == party.pk
+                and s.voided_at is None
+                and s.content_hash == agreement.content_hash
+            ]
+            party.complete = len(party.valid_signatures) >= party.required_signatures
+        membership = getattr(user, "membership", None)
+        context.update(
+            parties=parties,
+            signatures=signatures,
+            actions=self._actions(),
+            own_party=next(
+                (
+                    p
+                    for p in parties
+                    if membership and p.organisation_id == membership.organisation_id
+                ),
+                None,
+            ),
+            can_edit=access.can(user, "edit", agreement)
+            and lifecycle.machine.allows(agreement, "edit"),
+            has_evidence=agreement.status in lifecycle.SIGNED_STATES,
+            timeline=audit.timeline(agreement),
+            access_rows=access.explain(agreement),
+            amendment=Agreement.objects.filter(supersedes=agreement).first(),
+            changes=diff.against_previous(agreement) if agreement.supersedes_id else None,
+        )
+        return context
+
+    def _actions(self):
+        agreement, user = self.object, self.request.user
+        return [
+            (url_name, label)
+            for action, transition, url_name, label in ACTIONS
+            if lifecycle.machine.allows(agreement, transition)
+            and access.can(user, action, agreement)
+        ]
+
+
+class AgreementCreateView(RoleRequiredMixin, FormView):
+    required_role = Role.PROGRAMME_MANAGER
+    form_class = AgreementForm
+    template_name = "agreements/agreement_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form):
+        try:
+            agreement = services.create_agreement(
+                actor=self.request.user, parties=form.cleaned_data["parties"], **form.terms()
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Draft {agreement.reference} created.")
+        return redirect(agreement)
+
+
+class TransitionPageMixin:
+    """A page for one transition: asking for it in the wrong state explains and goes back."""
+
+    transition = ""
+
+    def get(self, request, *args, **kwargs):
+        if not lifecycle.machine.allows(self.object, self.transition):
+            messages.info(
+                request,
+                f"{self.object.label} is {self.object.get_status_display().lower()}: "
+                f"this is not possible now.",
+            )
+            return redirect(self.object)
+        return super().get(request, *args, **kwargs)
+
+
+class AgreementEditView(TransitionPageMixin, ObjectAccessMixin, FormView):
+    model = Agreement
+    access_action = "edit"
+    transition = "edit"
+    form_class = AgreementForm
+    template_name = "agreements/agreement_form.html"
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object, "user": self.request.user}
+
+    def form_valid(self, form):
+        # The form mutated its instance while validating; the service starts from the database.
+        agreement = Agreement.objects.get(pk=self.object.pk)
+        try:
+            services.update_draft(
+                actor=self.request.user,
+                agreement=agreement,
+                parties=form.cleaned_data["parties"],
+                **form.terms(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, "Draft saved.")
+        return redirect(agreement)
+
+
+class PartyEditView(TransitionPageMixin, ObjectAccessMixin, FormView):
+    model = Agreement
+    access_action = "edit"
+    transition = "edit"
+    form_class = PartyForm
+    template_name = "agreements/party_form.html"
+
+    @cached_property
+    def party(self):
+        """The URL's party, looked up only among this agreement's parties."""
+        return get_object_or_404(
+            self.object.parties.select_related("organisation"), pk=self.kwargs["party_pk"]
+        )
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.party}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(party=self.party, **kwargs)
+
+    def form_valid(self, form):
+        data = dict(form.cleaned_data)
+        signatories = data.pop("signatories")
+        try:
+            services.update_party(
+                actor=self.request.user,
+                party=type(self.party).objects.get(pk=self.party.pk),
+                signatories=signatories,
+                **data,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Details of {self.party.organisation} saved.")
+        return redirect(self.object)
+
+
+class AgreementActionView(TransitionPageMixin, ObjectAccessMixin, FormView):
+    """A confirmation page and its POST for one lifecycle action."""
+
+    model = Agreement
+    template_name = "agreements/action_form.html"
+    form_class = forms.Form
+    heading = ""
+    explanation = ""
+    button = ""
+    danger = False
+    success = ""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            heading=self.heading,
+            explanation=self.explanation,
+            button=self.button,
+            danger=self.danger,
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            self.perform(form)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, self.success)
+        return redirect(self.object)
+
+    def perform(self, form):
+        raise NotImplementedError
+
+    def reauthenticate(self, form):
+        return reauth.reauthenticate(
+            self.request.user,
+            password=form.cleaned_data["password"],
+            otp=form.cleaned_data.get("otp", ""),
+        )
+
+
+class SubmitView(AgreementActionView):
+    transition = "submit"
+    access_action = "submit"
+    heading = "Submit for signature"
+    explanation = (
+        "Submitting freezes the text and terms and computes their content hash. Every "
+        "designated signatory is asked to sign that exact content."
+    )
+    button = "Submit for signature"
+    success = "Submitted. The signatories have been asked to sign."
+
+    def perform(self, form):
+        services.submit(actor=self.request.user, agreement=self.object)
+
+
+class WithdrawView(AgreementActionView):
+    transition = "withdraw"
+    access_action = "withdraw"
+    form_class = ReasonForm
+    heading = "Withdraw for changes"
+    explanation = "The agreement goes back to draft. Signatures already given become void."
+    button = "Withdraw"
+    success = "Withdrawn. The draft can be edited again."
+
+    def perform(self, form):
+        services.withdraw(
+            actor=self.request.user, agreement=self.object, reason=form.cleaned_data["reason"]
+        )
+
+
+class SignView(AgreementActionView):
+    transition = "sign"
+    access_action = "sign"
+    form_class = ReauthenticationForm
+    heading = "Sign"
+    explanation = (
+        "You sign for your organisation, on the content shown with this hash. Confirm it is you."
+    )
+    button = "Sign"
+    success = "Signed."
+
+    def perform(self, form):
+        services.sign(
+            actor=self.request.user,
+            agreement=self.object,
+            reauthentication=self.reauthenticate(form),
+        )
+
+
+class DeclineView(AgreementActionView):
+    transition = "decline"
+    access_action = "sign"
+    form_class = DeclineForm
+    heading = "Decline"
+    explanation = (
+        "Declining returns the agreement to draft and voids every signature. Every party is "
+        "told your reason."
+    )
+    button = "Decline"
+    danger = True
+    success = "Declined. The parties have been told why."
+
+    def perform(self, form):
+        services.decline(
+            actor=self.request.user,
+            agreement=self.object,
+            reason=form.cleaned_data["reason"],
+            reauthentication=self.reauthenticate(form),
+        )
+
+
+class TerminateView(AgreementActionView):
+    transition = "terminate"
+    access_action = "terminate"
+    form_class = TerminateForm
+    heading = "Terminate"
+    explanation = "Termination ends the agreement, and with it everything shared under it."
+    button = "Terminate"
+    danger = True
+    success = "Termination recorded."
+
+    def perform(self, form):
+        services.terminate(
+            actor=self.request.user,
+            agreement=self.object,
+            reason=form.cleaned_data["reason"],
+            effective_on=form.cleaned_data["effective_on"],
+        )
+
+
+class AmendView(AgreementActionView):
+    transition = "amend"
+    access_action = "amend"
+    heading = "Amend"
+    explanation = (
+        "Amending opens a new draft version. This version stays in force until every party "
+        "has signed the amendment."
+    )
+    button = "Open an amendment"
+
+    def form_valid(self, form):
+        try:
+            amendment = services.amend(actor=self.request.user, agreement=self.object)
+        except ValidationError as error:
+            add_service_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, f"Amendment {amendment.label} opened as a draft.")
+        return redirect(amendment)
+
+
+class EvidenceView(ObjectAccessMixin, DetailView):
+    """The signed JSON evidence bundle of a signed agreement."""
+
+    model = Agreement
+
+    def get(self, request, *args, **kwargs):
+        from agreements import evidence
+
+        return _download(
+            self.object, evidence.build_bundle, "application/json", "evidence.json", request
+        )
+
+
+class CertificateView(ObjectAccessMixin, DetailView):
+    """The certificate of completion, as a PDF."""
+
+    model = Agreement
+
+    def get(self, request, *args, **kwargs):
+        from agreements import certificate
+
+        return _download(
+            self.object,
+            certificate.build_certificate,
+            "application/pdf",
+            "certificate.pdf",
+            request,
+        )
+
+
+def _download(agreement, build, content_type: str, suffix: str, request):
+    if agreement.status not in lifecycle.SIGNED_STATES:
+        messages.error(request, "Evidence exists once every party has signed.")
+        return redirect(agreement)
+    response = HttpResponse(build(agreement), content_type=content_type)
+    name = f"{agreement.reference}-v{agreement.version}-{suffix}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    audit.record(request.user, "agreement.evidence_downloaded", agreement, file=suffix)
+    return response

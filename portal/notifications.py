@@ -1,0 +1,31 @@
+"""Notices to people: an in-app notification, and the same text by email after commit."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+
+from portal.models import Notification
+
+
+def notify(users: Iterable, *, kind: str, title: str, body: str = "", url: str = "") -> int:
+    """Notify each active user once; the emails leave only if the transaction commits."""
+    recipients = {user.pk: user for user in users if user.is_active}.values()
+    Notification.objects.bulk_create(
+        Notification(user=user, kind=kind, title=title[:200], body=body, url=url)
+        for user in recipients
+    )
+    addresses = [user.email for user in recipients if user.email]
+    if addresses:
+        link = f"{settings.PORTAL_BASE_URL}{url}" if url.startswith("/") else url
+        message = f"{body}\n\n{link}".strip()
+        transaction.on_commit(
+            lambda: [
+                send_mail(
+                    f"{settings.PORTAL_NAME}: {title}", message, None, [address], fail_silently=True
+                )
+                for address in addresses
+            ]
+        )
+    return len(recipients)

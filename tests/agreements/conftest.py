@@ -1,0 +1,68 @@
+"""Agreement fixtures, built through the services like everything else."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from agreements import services
+from portal.models import Role
+from portal.reauth import Reauthentication
+from tests.factories import UserFactory
+
+
+def fresh_reauth() -> Reauthentication:
+    return Reauthentication(timezone.now(), "password")
+
+
+@pytest.fixture
+def people(world):
+    """Signatories and programme managers on both sides of an A-B agreement."""
+    world.extra.update(
+        a_signatory=UserFactory(
+            organisation=world.a, username="atl-signatory", roles=[Role.SIGNATORY]
+        ),
+        b_pm=UserFactory(organisation=world.b, username="bor-pm", roles=[Role.PROGRAMME_MANAGER]),
+        b_signatory=UserFactory(
+            organisation=world.b, username="bor-signatory", roles=[Role.SIGNATORY]
+        ),
+    )
+    return world
+
+
+def draft_between(world, *organisations, **terms):
+    today = timezone.localdate()
+    values = {
+        "title": "Bilateral threat intelligence exchange",
+        "kind": "data_sharing",
+        "purpose": "Exchange indicators of compromise between the national CSIRTs.",
+        "body": "# Terms\n\nThe parties share indicators under TLP.",
+        "effective_from": today,
+        "expires_on": today + datetime.timedelta(days=365),
+        "data_categories": ["threat_intelligence", "incidents"],
+        "tlp_ceiling": "amber",
+    }
+    values.update(terms)
+    parties = organisations or (world.a, world.b)
+    return services.create_agreement(actor=world.a_pm, parties=parties, **values)
+
+
+def sign_by_all(world, agreement):
+    """Every designated signatory of every party signs (A's admin holds A's signatory role)."""
+    for party in agreement.parties.all():
+        for user in party.signatories.all()[: party.required_signatures]:
+            services.sign(actor=user, agreement=agreement, reauthentication=fresh_reauth())
+    agreement.refresh_from_db()
+    return agreement
+
+
+@pytest.fixture
+def draft(people):
+    return draft_between(people)
+
+
+@pytest.fixture
+def active(people):
+    agreement = draft_between(people)
+    services.submit(actor=people.a_pm, agreement=agreement)
+    return sign_by_all(people, agreement)
