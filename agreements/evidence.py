@@ -52,6 +52,15 @@ def build_payload(agreement: Agreement) -> dict:
             f"{agreement.label} is {agreement.get_status_display().lower()}: evidence is issued "
             "only once every party has signed."
         )
+    document = content.terms_document(agreement)
+    if _content_hash(document) != agreement.content_hash:
+        # The terms document is rebuilt from live rows (organisation names, usernames); if
+        # one changed since signing, a bundle would carry content its signatures do not cover.
+        raise ValidationError(
+            f"{agreement.label}'s current data no longer matches the content its parties "
+            f"signed (content hash {agreement.content_hash}): an organisation or signatory "
+            "was renamed since. The portal will not issue evidence that would not verify."
+        )
     signatures = agreement.signatures.filter(
         voided_at__isnull=True, content_hash=agreement.content_hash
     ).select_related("user", "organisation")
@@ -61,7 +70,7 @@ def build_payload(agreement: Agreement) -> dict:
         "format": FORMAT,
         "issued_at": _utc(timezone.now()),
         "portal": {"name": settings.PORTAL_NAME, "base_url": settings.PORTAL_BASE_URL},
-        "agreement": content.terms_document(agreement),
+        "agreement": document,
         "content_hash": agreement.content_hash,
         "status": agreement.status,
         "signatures": [
@@ -209,9 +218,7 @@ def _check_hashes(payload: dict) -> list[str]:
     """The agreement must hash to the content hash, and every signature must be on it."""
     problems = []
     expected = payload.get("content_hash")
-    actual = hashlib.sha256(
-        content.canonical_json(payload.get("agreement")).encode("utf-8")
-    ).hexdigest()
+    actual = _content_hash(payload.get("agreement"))
     if actual != expected:
         problems.append(
             f"the agreement's content does not match its content hash: it hashes to {actual}, "
@@ -252,6 +259,11 @@ def _check_every_party_signed(payload: dict) -> list[str]:
                 f"signature(s); the file shows {given}"
             )
     return problems
+
+
+def _content_hash(document) -> str:
+    """The hash signatories sign: the same rule as agreements.content.content_hash."""
+    return hashlib.sha256(content.canonical_json(document).encode("utf-8")).hexdigest()
 
 
 def _payload_bytes(payload: dict) -> bytes:

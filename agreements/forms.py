@@ -12,7 +12,12 @@ User = get_user_model()
 
 
 class DateInput(forms.DateInput):
+    """A native date picker; it only accepts ISO dates as its value."""
+
     input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class AgreementForm(forms.ModelForm):
@@ -68,6 +73,36 @@ class AgreementForm(forms.ModelForm):
         elif user is not None and hasattr(user, "membership"):
             self.fields["parties"].initial = [user.membership.organisation_id]
             self.fields["effective_from"].initial = timezone.localdate()
+
+    def fieldsets(self):
+        """The fields in the groups a reader expects: what, what may be shared, when."""
+        groups = [
+            ("The agreement", ["title", "kind", "purpose", "parties", "body"]),
+            (
+                "Data-sharing terms",
+                [
+                    "data_categories",
+                    "tlp_ceiling",
+                    "permitted_actions",
+                    "attribution_allowed",
+                    "encryption_required",
+                    "affected_parties_notifiable",
+                    "retention_days",
+                    "on_termination",
+                ],
+            ),
+            (
+                "Dates and law",
+                [
+                    "effective_from",
+                    "expires_on",
+                    "renewal_notice_days",
+                    "governing_law",
+                    "prevailing_language",
+                ],
+            ),
+        ]
+        return [(legend, [self[name] for name in names]) for legend, names in groups]
 
     def terms(self) -> dict:
         """The cleaned terms, without the parties (the services take those separately)."""

@@ -190,14 +190,16 @@ def sign(*, actor, agreement: Agreement, reauthentication: reauth.Reauthenticati
     reauth.require_recent(reauthentication)
     with transaction.atomic():
         agreement = _locked(agreement)
-        lifecycle.machine.ensure(agreement, "sign")
         party = agreement.parties.select_related("organisation").get(
             organisation_id=actor.membership.organisation_id
         )
         valid = party.signatures.filter(voided_at__isnull=True, content_hash=agreement.content_hash)
-        existing = valid.filter(user=actor).first()
+        existing = valid.filter(user=actor).first() if agreement.content_hash else None
         if existing is not None:
-            return existing  # a double submission: one signature
+            # A repeated request (a double click, a retried call): the same signature, even if
+            # the first one already completed and activated the agreement.
+            return existing
+        lifecycle.machine.ensure(agreement, "sign")
         if valid.count() >= party.required_signatures:
             raise ValidationError(f"{party.organisation} has already given every signature needed.")
         signature = Signature.objects.create(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -83,6 +84,11 @@ class Policy:
 
 _registry: dict[type[Model], Policy] = {}
 _permission_ids: dict[tuple[str, str], int] = {}
+
+#: Answers of `_holds` within one request (set by portal.middleware). A page asks "may this
+#: user see this object?" many times; the grants cannot change in between unless a service
+#: syncs them, and syncing clears this.
+request_cache: ContextVar[dict | None] = ContextVar("access_request_cache", default=None)
 
 
 # --- Registry -------------------------------------------------------------------------------
@@ -255,6 +261,7 @@ class GrantDrift:
 def sync_object(obj: Model) -> GrantDrift:
     """Make obj's stored grants equal its desired grants; returns what had to change."""
     policy = policy_for(type(obj))
+    _forget_request_answers()
     desired = desired_grants(obj)
     stored = stored_grants(obj)
     missing, extra = desired - stored, stored - desired
@@ -277,7 +284,9 @@ def explain(obj: Model) -> list[dict]:
             {"who": "Every signed-in user", "action": "view", "why": policy.everyone_reason}
         )
     grants = sorted(desired_grants(obj), key=lambda g: (g.action, g.group_id or 0, g.user_id or 0))
-    groups = Group.objects.in_bulk({g.group_id for g in grants if g.group_id})
+    groups = Group.objects.select_related("organisation").in_bulk(
+        {g.group_id for g in grants if g.group_id}
+    )
     users = get_user_model().objects.in_bulk({g.user_id for g in grants if g.user_id})
     for grant in grants:
         if grant.group_id:
@@ -317,6 +326,7 @@ def sync_membership(user) -> tuple[set[int], set[int]]:
     if missing:
         user.groups.add(*missing)
     forget_cached_groups(user)
+    _forget_request_answers()
     return missing, extra
 
 
@@ -363,7 +373,20 @@ def _is_signed_in(user) -> bool:
 
 
 def _holds(user, action: str, obj: Model, policy: Policy) -> bool:
-    return visible_to(user, policy.model._default_manager.filter(pk=obj.pk), action).exists()
+    cache = request_cache.get()
+    key = (user.pk, policy.model._meta.label_lower, obj.pk, action)
+    if cache is not None and key in cache:
+        return cache[key]
+    answer = visible_to(user, policy.model._default_manager.filter(pk=obj.pk), action).exists()
+    if cache is not None:
+        cache[key] = answer
+    return answer
+
+
+def _forget_request_answers() -> None:
+    cache = request_cache.get()
+    if cache is not None:
+        cache.clear()
 
 
 def _permission_id(policy: Policy, action: str) -> int:

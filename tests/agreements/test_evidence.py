@@ -25,10 +25,11 @@ from django.test import override_settings
 from django.utils import timezone
 
 from agreements import certificate, evidence, services
+from portal import services as portal_services
 from portal import signing
 from portal.models import Role
 from portal.reauth import Reauthentication
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, UserFactory, platform_staff
 
 BODY = "# Terms\nEach party protects the other's indicators as TLP:AMBER."
 
@@ -337,6 +338,17 @@ def test_a_draft_has_no_evidence_and_no_certificate(db):
         evidence.build_bundle(draft)
     with pytest.raises(ValidationError, match="only once every party has signed"):
         certificate.build_certificate(draft)
+
+
+def test_no_evidence_is_issued_once_live_data_drifted_from_what_was_signed(signed):
+    """The signed document names the parties; renaming one must not yield a bundle that lies."""
+    organisation = signed.agreement.parties.get(organisation__slug="bor-ncsc").organisation
+    portal_services.update_organisation(
+        actor=platform_staff(), organisation=organisation, name="Borealis Renamed"
+    )
+
+    with pytest.raises(ValidationError, match="no longer matches the content its parties signed"):
+        evidence.build_bundle(signed.agreement)
 
 
 # --- The certificate --------------------------------------------------------------------------

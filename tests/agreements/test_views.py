@@ -1,0 +1,195 @@
+"""The agreement pages: what each person sees and can do, and what they never see."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from agreements import services
+from agreements.models import Agreement, AgreementStatus, Signature
+from portal.models import AuditEvent
+from tests.agreements.conftest import draft_between, fresh_reauth
+from tests.factories import PASSWORD
+
+
+def test_list_shows_own_agreements_and_search_finds_them(draft, people, client):
+    client.force_login(people.b_member)
+    body = client.get("/agreements/").content.decode()
+    assert draft.reference in body and draft.title in body
+    assert draft.reference in client.get(f"/agreements/?q={draft.reference}").content.decode()
+
+
+def test_outsider_list_count_and_search_reveal_nothing(draft, people, client):
+    client.force_login(people.c_member)
+    response = client.get(f"/agreements/?q={draft.reference}")
+    assert response.context["paginator"].count == 0
+    assert draft.title not in response.content.decode()
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+def test_detail_offers_each_person_only_their_actions(draft, people, client):
+    services.submit(actor=people.a_pm, agreement=draft)
+    client.force_login(people.b_signatory)
+    signatory_page = client.get(draft.get_absolute_url()).content.decode()
+    assert f"/agreements/{draft.pk}/sign/" in signatory_page
+    assert f"/agreements/{draft.pk}/decline/" in signatory_page
+    assert f"/agreements/{draft.pk}/withdraw/" not in signatory_page
+
+    client.force_login(people.b_member)
+    member_page = client.get(draft.get_absolute_url()).content.decode()
+    assert f"/agreements/{draft.pk}/sign/" not in member_page
+    assert "0 of 1" in member_page  # per-party signature progress
+
+
+def test_pm_drafts_through_the_form_with_clear_errors(people, client):
+    client.force_login(people.a_pm)
+    response = client.post(
+        "/agreements/new/",
+        {"title": "", "kind": "mou", "parties": [people.a.pk], "effective_from": "not a date"},
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "This field is required." in body and "Enter a valid date." in body
+    assert not Agreement.objects.exists()
+
+    response = client.post(
+        "/agreements/new/",
+        {
+            "title": "Multilateral MoU",
+            "kind": "mou",
+            "purpose": "Cooperate.",
+            "parties": [people.a.pk, people.b.pk, people.c.pk],
+            "body": "Text",
+            "tlp_ceiling": "green",
+            "permitted_actions": "internally_visible",
+            "retention_days": 30,
+            "on_termination": "delete",
+            "effective_from": timezone.localdate().isoformat(),
+            "renewal_notice_days": 30,
+            "prevailing_language": "English",
+        },
+    )
+    agreement = Agreement.objects.get(title="Multilateral MoU")
+    assert response.status_code == 302 and response["Location"] == agreement.get_absolute_url()
+    assert agreement.parties.count() == 3
+
+
+def test_members_without_the_role_cannot_open_the_draft_form(people, client):
+    client.force_login(people.a_member)
+    assert client.get("/agreements/new/").status_code == 403
+
+
+def test_sign_page_wants_the_password_and_explains_a_wrong_one(draft, people, client):
+    services.submit(actor=people.a_pm, agreement=draft)
+    client.force_login(people.b_signatory)
+    wrong = client.post(f"/agreements/{draft.pk}/sign/", {"password": "nope"})
+    assert "The password is not correct." in wrong.content.decode()
+    assert not Signature.objects.exists()
+    assert AuditEvent.objects.filter(action="auth.reauthentication_failed").exists()
+
+    right = client.post(f"/agreements/{draft.pk}/sign/", {"password": PASSWORD})
+    assert right.status_code == 302
+    assert Signature.objects.get().user == people.b_signatory
+
+
+def test_action_page_in_the_wrong_state_explains_and_goes_back(active, people, client):
+    client.force_login(people.a_pm)
+    response = client.get(f"/agreements/{active.pk}/edit/", follow=True)
+    assert "is active: this is not possible now" in response.content.decode()
+
+
+def test_markdown_body_cannot_carry_script(people, client):
+    agreement = draft_between(
+        people, body="Hello <script>alert('x')</script> [a](javascript:alert(1))"
+    )
+    client.force_login(people.a_member)
+    body = client.get(agreement.get_absolute_url()).content.decode()
+    assert "<script>alert" not in body and "javascript:" not in body
+    assert "&lt;script&gt;alert" in body
+
+
+def test_amendment_page_shows_the_changes_against_the_version_in_force(active, people, client):
+    amendment = services.amend(actor=people.a_pm, agreement=active)
+    services.update_draft(
+        actor=people.a_pm,
+        agreement=amendment,
+        tlp_ceiling="red",
+        body=active.body + "\n\nA new clause on RED material.",
+    )
+    client.force_login(people.b_member)
+    body = client.get(amendment.get_absolute_url()).content.decode()
+    assert f"Changes against {active.label}" in body
+    assert "TLP ceiling" in body and "<ins>red</ins>" in body
+    assert "+A new clause on RED material." in body
+
+
+def test_dashboard_shows_what_awaits_my_signature(draft, people, client):
+    services.submit(actor=people.a_pm, agreement=draft)
+    client.force_login(people.b_signatory)
+    body = client.get("/").content.decode()
+    assert "Awaiting your signature" in body and draft.reference in body
+    services.sign(actor=people.b_signatory, agreement=draft, reauthentication=fresh_reauth())
+    assert draft.reference not in client.get("/").content.decode()
+
+
+def test_agreement_list_queries_do_not_grow_with_rows(people, client):
+    client.force_login(people.a_member)
+    draft_between(people)
+    client.get("/agreements/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/agreements/")
+    for _ in range(20):
+        draft_between(people, people.a, people.b, people.c)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/agreements/")
+    assert response.context["paginator"].count == 21
+    assert len(many.captured_queries) == len(one.captured_queries)
+
+
+def test_detail_page_queries_do_not_grow_with_parties(people, client):
+    client.force_login(people.a_member)
+    two = draft_between(people)
+    client.get(two.get_absolute_url())
+    with CaptureQueriesContext(connection) as few:
+        client.get(two.get_absolute_url())
+    three = draft_between(people, people.a, people.b, people.c)
+    client.get(three.get_absolute_url())
+    with CaptureQueriesContext(connection) as more:
+        client.get(three.get_absolute_url())
+    assert len(more.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_signing_gives_one_signature_and_one_activation(on_postgres, people):
+    agreement = draft_between(people)
+    services.submit(actor=people.a_pm, agreement=agreement)
+    services.sign(actor=people.a_signatory, agreement=agreement, reauthentication=fresh_reauth())
+    barrier, errors = threading.Barrier(6), []
+
+    def sign_once():
+        try:
+            barrier.wait()
+            services.sign(
+                actor=people.b_signatory, agreement=agreement, reauthentication=fresh_reauth()
+            )
+        except Exception as error:  # collected and asserted below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_once) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Signature.objects.filter(user=people.b_signatory).count() == 1
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.ACTIVE
+    activations = AuditEvent.objects.filter(
+        action="agreement.activated", object_id=str(agreement.pk)
+    )
+    assert activations.count() == 1
