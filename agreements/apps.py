@@ -5,4 +5,4 @@ class AgreementsConfig(AppConfig):
     name = "agreements"
 
     def ready(self) -> None:
-        from agreements import dashboard_cards, policies, tick_jobs  # noqa: F401  (registries)
+        from agreements import dashboard_cards, demo, policies, tick_jobs  # noqa: F401  (registries)

@@ -386,7 +386,10 @@ def _complete(agreement: Agreement, *, actor) -> None:
     agreement.signed_at = timezone.now()
     agreement.save()
     audit.record(actor, "agreement.fully_signed", agreement, content_hash=agreement.content_hash)
-    if agreement.effective_from <= timezone.localdate():
+    today = timezone.localdate()
+    if agreement.expires_on and agreement.expires_on < today:
+        _end(agreement, "expire", actor=actor)  # the last signature came after the expiry date
+    elif agreement.effective_from <= today:
         _activate(agreement, actor=actor)
 
 

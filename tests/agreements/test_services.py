@@ -412,3 +412,19 @@ def test_tick_activates_on_the_effective_date_expires_after_and_warns_once(peopl
     assert agreement.status == AgreementStatus.EXPIRED
     assert not access.can(people.b_member, "view_members", people.a)
     assert access.reconcile(repair=False).clean
+
+
+def test_last_signature_after_the_expiry_date_does_not_bring_it_into_force(people):
+    today = timezone.localdate()
+    agreement = draft_between(
+        people, effective_from=today, expires_on=today + datetime.timedelta(days=3)
+    )
+    services.submit(actor=people.a_pm, agreement=agreement)
+    services.sign(actor=people.a_signatory, agreement=agreement, reauthentication=fresh_reauth())
+    with time_machine.travel(today + datetime.timedelta(days=5), tick=False):
+        services.sign(
+            actor=people.b_signatory, agreement=agreement, reauthentication=fresh_reauth()
+        )
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.EXPIRED
+    assert not AuditEvent.objects.filter(action="agreement.activated").exists()

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import override_settings
 
-from portal import services
+from portal import demo, services
 from portal.models import Organisation, OrganisationKind, Role
 
 User = get_user_model()
@@ -63,6 +63,8 @@ class Command(BaseCommand):
                 organisation = self._organisation(staff, slug, name, country, kind)
                 for suffix, first, last, roles in PEOPLE:
                     self._person(staff, organisation, suffix, first, last, roles)
+            for _name, step in demo.steps():
+                step(self.stdout.write)
         self._print_credentials()
 
     def _staff(self):
