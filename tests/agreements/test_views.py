@@ -3,13 +3,14 @@
 import threading
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agreements import services
 from agreements.models import Agreement, AgreementStatus, Signature
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Notification
 from tests.agreements.conftest import draft_between, fresh_reauth
 from tests.factories import PASSWORD
 
@@ -193,3 +194,56 @@ def test_parallel_signing_gives_one_signature_and_one_activation(on_postgres, pe
         action="agreement.activated", object_id=str(agreement.pk)
     )
     assert activations.count() == 1
+
+
+def test_partners_see_each_others_members_only_while_the_agreement_is_in_force(
+    active, people, client
+):
+    client.force_login(people.b_member)
+    members = client.get(f"/organisations/{people.a.slug}/members/")
+    assert members.status_code == 200 and "atl-pm" in members.content.decode()
+    panel = client.get(people.a.get_absolute_url()).content.decode()
+    assert "Members of Borealis Cyber Centre" not in panel  # the panel is A's own business
+
+    services.terminate(
+        actor=people.a_signatory,
+        agreement=active,
+        reason="Ended",
+        effective_on=timezone.localdate(),
+    )
+    assert client.get(f"/organisations/{people.a.slug}/members/").status_code == 404
+
+
+def test_every_lifecycle_event_notifies_in_app_and_by_email(
+    people, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement = draft_between(people)
+        services.submit(actor=people.a_pm, agreement=agreement)
+        services.sign(
+            actor=people.a_signatory, agreement=agreement, reauthentication=fresh_reauth()
+        )
+        services.sign(
+            actor=people.b_signatory, agreement=agreement, reauthentication=fresh_reauth()
+        )
+        services.terminate(
+            actor=people.b_signatory,
+            agreement=agreement,
+            reason="Done",
+            effective_on=timezone.localdate(),
+        )
+    kinds = set(Notification.objects.values_list("kind", flat=True))
+    assert {
+        "agreement.signature_requested",
+        "agreement.party_signed",
+        "agreement.active",
+        "agreement.terminated",
+    } <= kinds
+    subjects = {message.subject for message in mail.outbox}
+    assert f"Cooperation Portal: {agreement.label} is now in force" in subjects
+
+    client.force_login(people.b_pm)
+    page = client.get("/notifications/").content.decode()
+    new_badge = 'badge-warning">New</span>'
+    assert f"{agreement.label} is now in force" in page and new_badge in page
+    assert new_badge not in client.get("/notifications/").content.decode()  # read now
