@@ -65,5 +65,15 @@ def canonical_json(document: dict) -> str:
 
 
 def content_hash(agreement: Agreement) -> str:
-    """SHA-256 over the canonical JSON of the terms document."""
-    return hashlib.sha256(canonical_json(terms_document(agreement)).encode()).hexdigest()
+    """SHA-256 over the canonical JSON of the agreement's current terms document."""
+    return document_hash(terms_document(agreement))
+
+
+def document_hash(document: dict) -> str:
+    """SHA-256 over the canonical JSON of a terms document."""
+    return hashlib.sha256(canonical_json(document).encode()).hexdigest()
+
+
+def frozen_or_current(agreement: Agreement) -> dict:
+    """The document as signed when there is one, else the draft's current content."""
+    return agreement.signed_document or terms_document(agreement)

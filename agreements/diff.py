@@ -2,13 +2,13 @@
 
 import difflib
 
-from agreements.content import terms_document
+from agreements.content import frozen_or_current
 from agreements.models import Agreement
 
 
 def against_previous(amendment: Agreement) -> dict:
     """Changed terms as (term, before, after); parties added and removed; body line diff."""
-    old, new = terms_document(amendment.supersedes), terms_document(amendment)
+    old, new = frozen_or_current(amendment.supersedes), frozen_or_current(amendment)
     labels = {f.name: str(f.verbose_name).capitalize() for f in Agreement._meta.fields}
     terms = [
         (labels.get(name, name), _show(old["terms"].get(name)), _show(value))

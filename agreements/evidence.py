@@ -52,20 +52,19 @@ def build_payload(agreement: Agreement) -> dict:
             f"{agreement.label} is {agreement.get_status_display().lower()}: evidence is issued "
             "only once every party has signed."
         )
-    document = content.terms_document(agreement)
-    if _content_hash(document) != agreement.content_hash:
-        # The terms document is rebuilt from live rows (organisation names, usernames); if
-        # one changed since signing, a bundle would carry content its signatures do not cover.
+    document = agreement.signed_document
+    if document is None or _content_hash(document) != agreement.content_hash:
+        # Cannot happen through the services (submit stores both together); refuse rather
+        # than issue a bundle whose signatures do not cover its content.
         raise ValidationError(
-            f"{agreement.label}'s current data no longer matches the content its parties "
-            f"signed (content hash {agreement.content_hash}): an organisation or signatory "
-            "was renamed since. The portal will not issue evidence that would not verify."
+            f"{agreement.label} has no stored document matching its content hash "
+            f"{agreement.content_hash}; no evidence can be issued."
         )
     signatures = agreement.signatures.filter(
         voided_at__isnull=True, content_hash=agreement.content_hash
     ).select_related("user", "organisation")
     # timeline() gives the newest first; evidence reads in the order things happened.
-    events = list(audit.timeline(agreement, limit=1000))[::-1]
+    events = list(audit.timeline(agreement, limit=None))[::-1]
     return {
         "format": FORMAT,
         "issued_at": _utc(timezone.now()),

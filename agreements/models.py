@@ -115,6 +115,9 @@ class Agreement(models.Model):
     prevailing_language = models.CharField(max_length=50, default="English")
     # Lifecycle facts, written only by the services.
     content_hash = models.CharField(max_length=64, blank=True, editable=False)
+    #: The terms document exactly as submitted for signature; the content hash covers it,
+    #: and evidence is built from it, so later renames cannot change what was signed.
+    signed_document = models.JSONField(null=True, blank=True, editable=False)
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     signed_at = models.DateTimeField(null=True, blank=True, editable=False)
     activated_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -138,7 +138,8 @@ def submit(*, actor, agreement: Agreement) -> Agreement:
         agreement = _locked(agreement)
         lifecycle.machine.ensure(agreement, "submit")
         _check_ready_for_signature(agreement)
-        agreement.content_hash = content.content_hash(agreement)
+        agreement.signed_document = content.terms_document(agreement)
+        agreement.content_hash = content.document_hash(agreement.signed_document)
         agreement.submitted_at = timezone.now()
         lifecycle.machine.apply(agreement, "submit")
         agreement.save()
@@ -165,7 +166,7 @@ def withdraw(*, actor, agreement: Agreement, reason: str = "") -> Agreement:
         agreement = _locked(agreement)
         lifecycle.machine.apply(agreement, "withdraw")
         voided = _void_signatures(agreement, f"Withdrawn: {reason}".strip(": "))
-        agreement.content_hash = ""
+        agreement.content_hash, agreement.signed_document = "", None
         agreement.save()
         audit.record(actor, "agreement.withdrawn", agreement, reason=reason, voided=voided)
         _notify_parties(
@@ -244,7 +245,7 @@ def decline(
         agreement = _locked(agreement)
         lifecycle.machine.apply(agreement, "decline")
         voided = _void_signatures(agreement, f"Declined by {actor.membership.organisation}")
-        agreement.content_hash = ""
+        agreement.content_hash, agreement.signed_document = "", None
         agreement.save()
         audit.record(actor, "agreement.declined", agreement, reason=reason, voided=voided)
         _notify_parties(
@@ -544,15 +545,14 @@ def _locked(agreement: Agreement) -> Agreement:
 
 
 def _next_reference() -> str:
+    """AGR-<year>-<n>: n counts this year's agreements (amendments keep their reference).
+
+    Nothing is ever deleted, so the count only grows; two writers racing for the same number
+    hit the unique constraint and create_agreement retries.
+    """
     year = timezone.localdate().year
     prefix = f"AGR-{year}-"
-    last = (
-        Agreement.objects.filter(reference__startswith=prefix)
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    number = Agreement.objects.filter(reference__startswith=prefix, version=1).count() + 1
     return f"{prefix}{number:04d}"
 
 

@@ -145,8 +145,9 @@ def _organisation_of(user) -> Organisation | None:
     return membership.organisation if membership is not None else None
 
 
-def timeline(obj: Model, *, also=None, limit: int = 50):
-    """The latest events about obj (plus any `also` condition), newest first.
+def timeline(obj: Model, *, also=None, limit: int | None = 50):
+    """The latest events about obj (plus any `also` condition), newest first; all of them
+    when limit is None.
 
     Callers decide who may see it: views ask `access.can(user, "view_history", obj)` first.
     """

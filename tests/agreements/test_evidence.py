@@ -340,15 +340,19 @@ def test_a_draft_has_no_evidence_and_no_certificate(db):
         certificate.build_certificate(draft)
 
 
-def test_no_evidence_is_issued_once_live_data_drifted_from_what_was_signed(signed):
-    """The signed document names the parties; renaming one must not yield a bundle that lies."""
+def test_renaming_a_party_after_signing_does_not_change_the_signed_evidence(signed):
+    """Evidence shows what was signed, not today's directory entry, and still verifies."""
     organisation = signed.agreement.parties.get(organisation__slug="bor-ncsc").organisation
     portal_services.update_organisation(
         actor=platform_staff(), organisation=organisation, name="Borealis Renamed"
     )
+    signed.agreement.refresh_from_db()
 
-    with pytest.raises(ValidationError, match="no longer matches the content its parties signed"):
-        evidence.build_bundle(signed.agreement)
+    bundle = evidence.build_bundle(signed.agreement)
+
+    assert evidence.verify_bundle(bundle).ok
+    names = {p["name"] for p in json.loads(bundle)["payload"]["agreement"]["parties"]}
+    assert "Borealis Renamed" not in names and organisation.slug in bundle.decode()
 
 
 # --- The certificate --------------------------------------------------------------------------
