@@ -275,6 +275,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # fpdf2's font subsetting logs every table it prunes at INFO.
+    "loggers": {"fontTools": {"level": "WARNING"}},
 }
 
 PORTAL_NAME = "Cooperation Portal"
