@@ -4,14 +4,14 @@ import difflib
 
 from agreements.content import frozen_or_current
 from agreements.models import Agreement
+from portal.vocabulary import DataCategory
 
 
 def against_previous(amendment: Agreement) -> dict:
     """Changed terms as (term, before, after); parties added and removed; body line diff."""
     old, new = frozen_or_current(amendment.supersedes), frozen_or_current(amendment)
-    labels = {f.name: str(f.verbose_name).capitalize() for f in Agreement._meta.fields}
     terms = [
-        (labels.get(name, name), _show(old["terms"].get(name)), _show(value))
+        (_label(name), _show(name, old["terms"].get(name)), _show(name, value))
         for name, value in new["terms"].items()
         if old["terms"].get(name) != value
     ]
@@ -45,12 +45,22 @@ def against_previous(amendment: Agreement) -> dict:
     }
 
 
-def _show(value) -> str:
-    if isinstance(value, list):
-        return ", ".join(value) or "—"
+def _label(name: str) -> str:
+    verbose = str(Agreement._meta.get_field(name).verbose_name)
+    return verbose[:1].upper() + verbose[1:]
+
+
+def _show(name: str, value) -> str:
+    """A term's value as people read it: choice labels rather than stored codes."""
+    if name == "data_categories":
+        labels = dict(DataCategory.choices)
+        return ", ".join(str(labels.get(v, v)) for v in value or []) or "—"
     if value is None or value == "":
         return "—"
-    return str(value)
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    choices = dict(Agreement._meta.get_field(name).choices or [])
+    return str(choices.get(value, value))
 
 
 def _line_kind(line: str) -> str:

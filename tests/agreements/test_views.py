@@ -122,7 +122,7 @@ def test_amendment_page_shows_the_changes_against_the_version_in_force(active, p
     client.force_login(people.b_member)
     body = client.get(amendment.get_absolute_url()).content.decode()
     assert f"Changes against {active.label}" in body
-    assert "TLP ceiling" in body and "<ins>red</ins>" in body
+    assert "TLP ceiling" in body and "<ins>TLP:RED</ins>" in body
     assert "+A new clause on RED material." in body
 
 
