@@ -147,6 +147,18 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+#: Uploads above this size are refused (bytes; default 100 MB).
+RESOURCE_MAX_UPLOAD_BYTES = int(os.environ.get("RESOURCE_MAX_UPLOAD_BYTES", str(100_000_000)))
+#: Detected content types refused for every kind of resource but "tool".
+RESOURCE_DENIED_TYPES = env_list(
+    "RESOURCE_DENIED_TYPES",
+    "application/x-msdownload,application/x-executable,application/x-mach-binary,"
+    "text/x-shellscript,application/x-sharedlib,application/java-archive,"
+    "application/vnd.microsoft.portable-executable,application/x-msi",
+)
+# Large uploads stream to a temporary file rather than memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
+
 # --- Accounts, sign-in and sessions ----------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

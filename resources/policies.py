@@ -1,0 +1,117 @@
+"""Access policy for resources, after TLP 2.0 and the agreements they are shared under.
+
+- The owner organisation always sees its resources; TLP:CLEAR is seen by every signed-in user.
+- GREEN, AMBER and AMBER+STRICT: the members of each recipient organisation of a live share.
+- RED: only the named recipient users of a live share.
+Only the owner's programme managers share, revoke and change; recipients never re-share.
+"""
+
+from django.db.models import Q
+
+from agreements.models import Agreement
+from portal import access
+from portal.vocabulary import TLP
+from resources.models import (
+    Resource,
+    ResourceGroupObjectPermission,
+    ResourceUserObjectPermission,
+    Share,
+)
+
+
+def owner_grants(resource: Resource):
+    yield access.Grant(
+        "view", group_id=resource.owner.group_id, reason=f"{resource.owner} owns it."
+    )
+
+
+def share_grants(resource: Resource):
+    """One grant per live share: the recipient organisation, or for RED its named people."""
+    live = Share.objects.live().filter(resource=resource).select_related("recipient", "agreement")
+    for share in live.prefetch_related("recipient_users"):
+        reason = f"Shared with {share.recipient} under {share.agreement.label} (share #{share.pk})."
+        if resource.tlp == TLP.RED:
+            for user in share.recipient_users.all():
+                yield access.Grant("view", user_id=user.pk, reason=f"Named recipient. {reason}")
+        else:
+            yield access.Grant("view", group_id=share.recipient.group_id, reason=reason)
+
+
+def _membership(user):
+    return getattr(user, "membership", None)
+
+
+def is_owner_member(user, resource: Resource) -> bool:
+    m = _membership(user)
+    return bool(m and m.organisation_id == resource.owner_id)
+
+
+def is_owner_programme_manager(user, resource: Resource) -> bool:
+    m = _membership(user)
+    return bool(m and m.organisation_id == resource.owner_id and m.programme_manager)
+
+
+def may_read_access_report(user, resource: Resource) -> bool:
+    m = _membership(user)
+    return bool(
+        m and m.organisation_id == resource.owner_id and (m.programme_manager or m.org_admin)
+    )
+
+
+def holds_live_access(user, resource: Resource) -> bool:
+    """Re-checked on every download: grants may lag an agreement's end until tick runs."""
+    if is_owner_member(user, resource) or resource.tlp == TLP.CLEAR:
+        return True
+    m = _membership(user)
+    if m is None:
+        return False
+    live = Share.objects.live().filter(resource=resource, recipient_id=m.organisation_id)
+    if resource.tlp == TLP.RED:
+        live = live.filter(recipient_users=user)
+    return live.exists()
+
+
+def may_read_agreement_access_report(user, agreement) -> bool:
+    """A party's programme managers and admins see who used what their organisation shared."""
+    m = _membership(user)
+    return bool(
+        m
+        and (m.programme_manager or m.org_admin)
+        and agreement.parties.filter(organisation_id=m.organisation_id).exists()
+    )
+
+
+OWNER_PM = "Only a programme manager of the owner organisation can do this."
+
+access.register(
+    access.Policy(
+        model=Resource,
+        group_grants=ResourceGroupObjectPermission,
+        user_grants=ResourceUserObjectPermission,
+        everyone=lambda user: Q(tlp=TLP.CLEAR),
+        everyone_reason="TLP:CLEAR: disclosure is not limited.",
+        sources=[owner_grants, share_grants],
+        action_labels={"view": "See and download it"},
+        rules={
+            "change": access.Rule(is_owner_programme_manager, OWNER_PM),
+            "share": access.Rule(is_owner_programme_manager, OWNER_PM),
+            "download": access.Rule(
+                holds_live_access,
+                "The agreement this was shared under is no longer in force, or the share ended.",
+            ),
+            "view_access": access.Rule(is_owner_member, "Only the owner sees who has access."),
+            "view_history": access.Rule(is_owner_member, "Only the owner sees the history."),
+            "view_access_report": access.Rule(
+                may_read_access_report,
+                "Only the owner's programme managers and admins read the access report.",
+            ),
+        },
+    )
+)
+
+access.add_rule(
+    Agreement,
+    "view_access_report",
+    may_read_agreement_access_report,
+    "Only a party's programme managers and admins read its access report.",
+)

@@ -1,0 +1,451 @@
+"""Every write to resources: upload, versions, metadata, sharing and revocation.
+
+Each function checks access, validates, mutates inside one transaction, syncs the grants and
+records an audit event. Sharing rules live in `sharing_problem`, which the share dialog uses
+too, so what the dialog offers and what the service accepts can never differ.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agreements import services as agreement_services
+from agreements.models import Agreement
+from portal import access, audit, reauth
+from portal.models import Membership, Organisation
+from portal.notifications import notify
+from portal.vocabulary import TLP, DataCategory
+from resources import files
+from resources.models import Resource, ResourceVersion, Share, ShareStatus
+
+User = get_user_model()
+
+METADATA_FIELDS = {"title", "description", "kind", "data_category", "tlp", "tags"}
+#: Sharing these needs the person to confirm who they are at that moment.
+REAUTH_TLP = {TLP.RED, TLP.AMBER_STRICT}
+
+
+# --- Resources and versions ------------------------------------------------------------------
+
+
+def create_resource(*, actor, file, note: str = "", **metadata) -> Resource:
+    """Create a resource owned by the actor's organisation, with its first file."""
+    membership = _programme_manager(actor)
+    _check_metadata(metadata)
+    checked = files.check_upload(file, kind=metadata.get("kind", ""))
+    with transaction.atomic():
+        resource = Resource(owner=membership.organisation, created_by=actor, **metadata)
+        resource.full_clean()
+        resource.save()
+        version = _store_version(resource, actor, file, checked, note)
+        access.sync_object(resource)
+        audit.record(
+            actor,
+            "resource.created",
+            resource,
+            tlp=resource.tlp,
+            sha256=version.sha256,
+            size=version.size,
+            content_type=version.content_type,
+        )
+    return resource
+
+
+def add_version(*, actor, resource: Resource, file, note: str = "") -> ResourceVersion:
+    """Upload a new file for the resource; earlier versions stay available."""
+    access.require(actor, "change", resource)
+    checked = files.check_upload(file, kind=resource.kind)
+    with transaction.atomic():
+        resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        version = _store_version(resource, actor, file, checked, note)
+        audit.record(
+            actor,
+            "resource.version_added",
+            resource,
+            version=version.number,
+            sha256=version.sha256,
+            size=version.size,
+        )
+    return version
+
+
+def update_resource(*, actor, resource: Resource, **changes) -> Resource:
+    """Change metadata. Raising the TLP suspends the live shares that no longer fit."""
+    access.require(actor, "change", resource)
+    _check_metadata(changes, partial=True)
+    with transaction.atomic():
+        resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        before = {name: getattr(resource, name) for name in changes}
+        for name, value in changes.items():
+            setattr(resource, name, value)
+        resource.full_clean()
+        resource.save()
+        changed = {k: [before[k], v] for k, v in changes.items() if before[k] != v}
+        audit.record(actor, "resource.updated", resource, changes=changed)
+        if "tlp" in changed or "data_category" in changed:
+            _suspend_unfit_shares(resource, actor=actor)
+        access.sync_object(resource)
+    return resource
+
+
+# --- Sharing ---------------------------------------------------------------------------------
+
+
+def sharing_problem(
+    resource: Resource,
+    agreement: Agreement,
+    recipient: Organisation,
+    on: datetime.date | None = None,
+) -> str | None:
+    """The rule that forbids this share, in words; None when it is allowed."""
+    label = agreement.label
+    if recipient.pk == resource.owner_id:
+        return f"{recipient} owns this resource."
+    if not agreement.is_live(on):
+        return f"{label} is not in force."
+    parties = set(agreement.parties.values_list("organisation_id", flat=True))
+    if resource.owner_id not in parties:
+        return f"{resource.owner} is not a party to {label}."
+    if recipient.pk not in parties:
+        return f"{recipient} is not a party to {label}."
+    if not agreement.covers(resource.data_category):
+        category = DataCategory(resource.data_category).label.lower()
+        return f"{label} does not cover {category}."
+    if not agreement.allows_tlp(resource.tlp):
+        return (
+            f"{label} caps TLP at {TLP(agreement.tlp_ceiling).label.removeprefix('TLP:')}; "
+            f"this resource is {TLP(resource.tlp).label.removeprefix('TLP:')}."
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class ShareOption:
+    agreement: Agreement
+    recipient: Organisation
+    problem: str | None
+    already_shared: bool
+
+    @property
+    def allowed(self) -> bool:
+        return self.problem is None and not self.already_shared
+
+
+def share_options(resource: Resource) -> list[ShareOption]:
+    """Every (agreement, party) the owner could share with, and why each one cannot."""
+    active = set(
+        Share.objects.filter(resource=resource, status=ShareStatus.ACTIVE).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    agreements = (
+        Agreement.objects.filter(parties__organisation=resource.owner)
+        .exclude(status__in=["draft", "superseded"])
+        .prefetch_related("parties__organisation")
+        .distinct()
+        .order_by("reference", "version")
+    )
+    options = []
+    for agreement in agreements:
+        for party in agreement.parties.all():
+            if party.organisation_id == resource.owner_id:
+                continue
+            options.append(
+                ShareOption(
+                    agreement,
+                    party.organisation,
+                    sharing_problem(resource, agreement, party.organisation),
+                    party.organisation_id in active,
+                )
+            )
+    return options
+
+
+def share_resource(
+    *,
+    actor,
+    resource: Resource,
+    agreement: Agreement,
+    recipient: Organisation,
+    recipient_users: Iterable = (),
+    reauthentication: reauth.Reauthentication | None = None,
+) -> Share:
+    """Share with one recipient under one agreement, when every sharing rule holds."""
+    access.require(actor, "share", resource)
+    if resource.tlp in REAUTH_TLP:
+        reauth.require_recent(reauthentication)
+    recipient_users = list(recipient_users)
+    with transaction.atomic():
+        resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        problem = sharing_problem(resource, agreement, recipient)
+        if problem:
+            raise ValidationError(problem)
+        if Share.objects.filter(
+            resource=resource, recipient=recipient, status=ShareStatus.ACTIVE
+        ).exists():
+            raise ValidationError(f"{resource} is already shared with {recipient}.")
+        _check_recipient_users(resource, recipient, recipient_users)
+        share = Share.objects.create(
+            resource=resource, recipient=recipient, agreement=agreement, shared_by=actor
+        )
+        share.recipient_users.set(recipient_users)
+        access.sync_object(resource)
+        audit.record(
+            actor,
+            "resource.shared",
+            resource,
+            share=share.pk,
+            recipient=recipient.slug,
+            agreement=agreement.label,
+            tlp=resource.tlp,
+            named_users=sorted(u.get_username() for u in recipient_users),
+        )
+        notify(
+            _recipients_of(share),
+            kind="resource.shared",
+            title=f"{resource.owner} shared “{resource.title}” with you",
+            body=f"{TLP(resource.tlp).label}, under {agreement.label}.",
+            url=resource.get_absolute_url(),
+        )
+    return share
+
+
+def revoke_share(*, actor, share: Share, reason: str = "") -> Share:
+    """End a share at once: the recipient loses access immediately."""
+    access.require(actor, "share", share.resource)
+    with transaction.atomic():
+        share = (
+            Share.objects.select_for_update()
+            .select_related("resource", "agreement")
+            .get(pk=share.pk)
+        )
+        if share.status == ShareStatus.REVOKED:
+            raise ValidationError("This share is already revoked.")
+        _end_share(share, ShareStatus.REVOKED, actor=actor, reason=reason or "Revoked by the owner")
+        access.sync_object(share.resource)
+        audit.record(
+            actor,
+            "resource.share_revoked",
+            share.resource,
+            share=share.pk,
+            recipient=share.recipient.slug,
+            reason=reason,
+        )
+    return share
+
+
+# --- Reading: views and downloads are audited -------------------------------------------------
+
+
+def record_view(*, actor, resource: Resource, via: str = "web") -> None:
+    """Every detail view is an audit event, for the owner's access report."""
+    audit.record(actor, "resource.viewed", resource, via=via, **_access_basis(actor, resource))
+
+
+def open_download(*, actor, resource: Resource, version: ResourceVersion | None = None):
+    """The version to stream, after re-checking the live rule; the download is audited."""
+    access.require(actor, "download", resource)
+    version = version or resource.latest_version
+    if version is None or version.resource_id != resource.pk:
+        raise ValidationError("This resource has no such version.")
+    audit.record(
+        actor,
+        "resource.downloaded",
+        resource,
+        version=version.number,
+        sha256=version.sha256,
+        **_access_basis(actor, resource),
+    )
+    return version
+
+
+# --- Agreement hooks: access never outlives the agreement ---------------------------------------
+
+
+def end_shares_of(agreement: Agreement) -> None:
+    """The agreement ended: its shares end, and with them the recipients' grants."""
+    for share in Share.objects.filter(
+        agreement=agreement, status=ShareStatus.ACTIVE
+    ).select_related("resource"):
+        _end_share(
+            share,
+            ShareStatus.REVOKED,
+            actor=None,
+            reason=f"{agreement.label} {agreement.get_status_display().lower()}",
+        )
+        access.sync_object(share.resource)
+        audit.record(
+            None, "resource.share_ended", share.resource, share=share.pk, agreement=agreement.label
+        )
+
+
+def carry_shares_over(old: Agreement, new: Agreement) -> None:
+    """An amendment replaced the agreement: shares continue under it where it still allows."""
+    for share in Share.objects.filter(agreement=old, status=ShareStatus.ACTIVE).select_related(
+        "resource", "recipient"
+    ):
+        problem = sharing_problem(share.resource, new, share.recipient)
+        if problem is None:
+            share.agreement = new
+            share.save(update_fields=["agreement"])
+            audit.record(
+                None,
+                "resource.share_carried_over",
+                share.resource,
+                share=share.pk,
+                agreement=new.label,
+            )
+        else:
+            _end_share(share, ShareStatus.SUSPENDED, actor=None, reason=problem)
+            audit.record(
+                None, "resource.share_suspended", share.resource, share=share.pk, reason=problem
+            )
+            _notify_owner(share.resource, f"A share of “{share.resource}” was suspended", problem)
+        access.sync_object(share.resource)
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _store_version(resource, actor, upload, checked: files.CheckedFile, note: str):
+    number = (
+        resource.versions.order_by("-number").values_list("number", flat=True).first() or 0
+    ) + 1
+    version = ResourceVersion(
+        resource=resource,
+        number=number,
+        sha256=checked.sha256,
+        size=checked.size,
+        content_type=checked.content_type,
+        original_name=checked.original_name,
+        note=note,
+        uploaded_by=actor,
+    )
+    version.file.save("upload", upload, save=False)
+    try:
+        version.save()
+    except Exception:
+        version.file.delete(save=False)  # nothing is stored for an upload that was refused
+        raise
+    return version
+
+
+def _suspend_unfit_shares(resource: Resource, *, actor) -> None:
+    for share in Share.objects.filter(resource=resource, status=ShareStatus.ACTIVE).select_related(
+        "agreement", "recipient"
+    ):
+        problem = sharing_problem(resource, share.agreement, share.recipient)
+        if problem is None and resource.tlp == TLP.RED and not share.recipient_users.exists():
+            problem = "TLP:RED needs named recipients; this share names none."
+        if problem:
+            _end_share(share, ShareStatus.SUSPENDED, actor=actor, reason=problem)
+            audit.record(
+                actor, "resource.share_suspended", resource, share=share.pk, reason=problem
+            )
+            _notify_owner(resource, f"A share of “{resource}” was suspended", problem)
+
+
+def _end_share(share: Share, status: str, *, actor, reason: str) -> None:
+    share.status = status
+    share.ended_by = actor
+    share.ended_at = timezone.now()
+    share.end_reason = reason[:500]
+    share.save(update_fields=["status", "ended_by", "ended_at", "end_reason"])
+
+
+def _check_recipient_users(resource: Resource, recipient: Organisation, users: list) -> None:
+    if resource.tlp != TLP.RED:
+        if users:
+            raise ValidationError(
+                {
+                    "recipient_users": "Only TLP:RED shares name people; "
+                    "this one goes to the whole organisation."
+                }
+            )
+        return
+    if not users:
+        raise ValidationError(
+            {"recipient_users": "TLP:RED is shared with named people only: choose at least one."}
+        )
+    members = set(
+        Membership.objects.filter(organisation=recipient, user__is_active=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    outsiders = [u.get_username() for u in users if u.pk not in members]
+    if outsiders:
+        raise ValidationError(
+            {"recipient_users": f"Not active members of {recipient}: {', '.join(outsiders)}."}
+        )
+
+
+def _access_basis(actor, resource: Resource) -> dict:
+    """Which share (and agreement) gave the actor access, for the access report."""
+    membership = getattr(actor, "membership", None)
+    if membership is None or membership.organisation_id == resource.owner_id:
+        return {"basis": "owner" if membership else "none"}
+    share = (
+        Share.objects.live()
+        .filter(resource=resource, recipient_id=membership.organisation_id)
+        .select_related("agreement")
+        .first()
+    )
+    if share is None:
+        return {"basis": "clear" if resource.tlp == TLP.CLEAR else "none"}
+    return {"basis": "share", "share": share.pk, "agreement": share.agreement.label}
+
+
+def _recipients_of(share: Share):
+    if share.resource.tlp == TLP.RED:
+        return list(share.recipient_users.all())
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            organisation=share.recipient, programme_manager=True
+        ).select_related("user")
+    ]
+
+
+def _notify_owner(resource: Resource, title: str, body: str) -> None:
+    managers = Membership.objects.filter(
+        organisation_id=resource.owner_id, programme_manager=True
+    ).select_related("user")
+    notify(
+        [m.user for m in managers],
+        kind="resource.share_suspended",
+        title=title,
+        body=body,
+        url=resource.get_absolute_url(),
+    )
+
+
+def _check_metadata(metadata: dict, partial: bool = False) -> None:
+    unknown = set(metadata) - METADATA_FIELDS
+    if unknown:
+        raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
+    tags = metadata.get("tags")
+    if tags is not None:
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise ValidationError({"tags": "Tags are a list of words."})
+        if len(tags) > 20 or any(len(t) > 40 for t in tags):
+            raise ValidationError({"tags": "At most 20 tags of at most 40 characters each."})
+
+
+def _programme_manager(actor) -> Membership:
+    membership = getattr(actor, "membership", None)
+    if not (
+        actor.is_authenticated and actor.is_active and membership and membership.programme_manager
+    ):
+        raise PermissionDenied("Only programme managers add resources.")
+    return membership
+
+
+agreement_services.ended_hooks.append(end_shares_of)
+agreement_services.superseded_hooks.append(carry_shares_over)
