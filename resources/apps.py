@@ -5,5 +5,6 @@ class ResourcesConfig(AppConfig):
     name = "resources"
 
     def ready(self) -> None:
-        # Registers the access policy and the agreement hooks (shares end with agreements).
-        from resources import policies, services  # noqa: F401
+        # Registers the access policy, the agreement hooks (shares end with agreements), the
+        # dashboard card and the demo step.
+        from resources import dashboard_cards, demo, policies, services  # noqa: F401

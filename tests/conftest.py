@@ -56,6 +56,21 @@ def world(db) -> World:
 
 
 @pytest.fixture
+def people(world):
+    """Signatories and programme managers on both sides of an A-B agreement."""
+    world.extra.update(
+        a_signatory=UserFactory(
+            organisation=world.a, username="atl-signatory", roles=[Role.SIGNATORY]
+        ),
+        b_pm=UserFactory(organisation=world.b, username="bor-pm", roles=[Role.PROGRAMME_MANAGER]),
+        b_signatory=UserFactory(
+            organisation=world.b, username="bor-signatory", roles=[Role.SIGNATORY]
+        ),
+    )
+    return world
+
+
+@pytest.fixture
 def on_postgres():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")

@@ -6,28 +6,11 @@ import pytest
 from django.utils import timezone
 
 from agreements import services
-from portal.models import Role
 from portal.reauth import Reauthentication
-from tests.factories import UserFactory
 
 
 def fresh_reauth() -> Reauthentication:
     return Reauthentication(timezone.now(), "password")
-
-
-@pytest.fixture
-def people(world):
-    """Signatories and programme managers on both sides of an A-B agreement."""
-    world.extra.update(
-        a_signatory=UserFactory(
-            organisation=world.a, username="atl-signatory", roles=[Role.SIGNATORY]
-        ),
-        b_pm=UserFactory(organisation=world.b, username="bor-pm", roles=[Role.PROGRAMME_MANAGER]),
-        b_signatory=UserFactory(
-            organisation=world.b, username="bor-signatory", roles=[Role.SIGNATORY]
-        ),
-    )
-    return world
 
 
 def draft_between(world, *organisations, **terms):
