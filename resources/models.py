@@ -7,6 +7,9 @@ import uuid
 
 from django.conf import settings
 from django.core.files.storage import storages
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.functional import LazyObject, empty
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -78,9 +81,26 @@ class ResourceUserObjectPermission(UserObjectPermissionBase):
         abstract = False
 
 
+class _PrivateStorage(LazyObject):
+    """The "private" storage of settings.STORAGES, looked up again whenever that setting
+    changes (Django binds a field's storage once, at import)."""
+
+    def _setup(self):
+        self._wrapped = storages["private"]
+
+
+_private = _PrivateStorage()
+
+
+@receiver(setting_changed, dispatch_uid="resources.private_storage")
+def _forget_private_storage(setting, **kwargs) -> None:
+    if setting == "STORAGES":
+        _private._wrapped = empty
+
+
 def private_storage():
     """Uploaded files live in the private storage, which no URL maps to."""
-    return storages["private"]
+    return _private
 
 
 def _stored_name(instance: ResourceVersion, filename: str) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from resources import report_views, views
+from resources import views
 
 app_name = "resources"
 
@@ -18,14 +18,4 @@ urlpatterns = [
     ),
     path("<int:pk>/share/", views.ShareView.as_view(), name="share"),
     path("<int:pk>/shares/<int:share_pk>/revoke/", views.RevokeShareView.as_view(), name="revoke"),
-    path(
-        "<int:pk>/access-report/",
-        report_views.ResourceAccessReportView.as_view(),
-        name="access-report",
-    ),
-    path(
-        "by-agreement/<int:pk>/access-report/",
-        report_views.AgreementAccessReportView.as_view(),
-        name="agreement-access-report",
-    ),
 ]

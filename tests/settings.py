@@ -1,12 +1,15 @@
 """Test settings: the real settings, with a throw-away key and a fast password hasher."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
+# Uploaded files of a test run go to a throw-away folder, never into the project's var/.
+os.environ.setdefault("PRIVATE_STORAGE_ROOT", tempfile.mkdtemp(prefix="portal-test-files-"))
 
 from portal.settings import *  # noqa: F403
 

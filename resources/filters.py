@@ -1,0 +1,61 @@
+"""The filter bar of the resource library."""
+
+import django_filters
+from django.db.models import Q
+
+from portal.models import Organisation
+from portal.vocabulary import TLP, DataCategory
+from resources.models import Resource, ResourceKind, Share, ShareStatus
+
+SHARED_WITH_US = "shared_with_us"
+SHARED_BY_US = "shared_by_us"
+
+
+class ResourceFilter(django_filters.FilterSet):
+    scope = django_filters.ChoiceFilter(
+        label="Show",
+        choices=[(SHARED_WITH_US, "Shared with us"), (SHARED_BY_US, "Shared by us")],
+        method="filter_scope",
+        empty_label="Everything I can see",
+    )
+    kind = django_filters.ChoiceFilter(choices=ResourceKind.choices, empty_label="Any kind")
+    tlp = django_filters.ChoiceFilter(label="TLP", choices=TLP.choices, empty_label="Any TLP")
+    data_category = django_filters.ChoiceFilter(
+        label="Category", choices=DataCategory.choices, empty_label="Any category"
+    )
+    owner = django_filters.ModelChoiceFilter(
+        label="Owner",
+        queryset=Organisation.objects.order_by("name"),
+        to_field_name="slug",
+        empty_label="Any owner",
+    )
+
+    class Meta:
+        model = Resource
+        fields = ["scope", "kind", "tlp", "data_category", "owner"]
+
+    def filter_scope(self, queryset, name, value):
+        """Narrow the library to what reached us through a share, or what we share out."""
+        user = getattr(self.request, "user", None)
+        membership = getattr(user, "membership", None)
+        if membership is None:
+            return queryset.none()
+        if value == SHARED_WITH_US:
+            return queryset.filter(pk__in=shared_with(user).values("resource_id"))
+        if value == SHARED_BY_US:
+            active = Share.objects.filter(status=ShareStatus.ACTIVE).values("resource_id")
+            return queryset.filter(owner_id=membership.organisation_id, pk__in=active)
+        return queryset
+
+
+def shared_with(user):
+    """Live shares to the user's organisation; for TLP:RED only those that name the user."""
+    membership = getattr(user, "membership", None)
+    if membership is None:
+        return Share.objects.none()
+    named = Share.recipient_users.through.objects.filter(user_id=user.pk).values("share_id")
+    return (
+        Share.objects.live()
+        .filter(recipient_id=membership.organisation_id)
+        .filter(~Q(resource__tlp=TLP.RED) | Q(pk__in=named))
+    )
