@@ -238,6 +238,12 @@ def revoke_share(*, actor, share: Share, reason: str = "") -> Share:
             recipient=share.recipient.slug,
             reason=reason,
         )
+        notify(
+            _recipients_of(share),
+            kind="resource.share_revoked",
+            title=f"{share.resource.owner} withdrew “{share.resource.title}”",
+            body=reason or "The owner revoked the share; the resource is no longer available.",
+        )
     return share
 
 

@@ -231,6 +231,8 @@ def test_revocation_is_immediate(sharing):
     share.refresh_from_db()
     assert share.status == ShareStatus.REVOKED and share.end_reason == "Shared by mistake"
     assert AuditEvent.objects.filter(action="resource.share_revoked").exists()
+    told = Notification.objects.get(kind="resource.share_revoked")
+    assert told.user == sharing.b_pm and "Shared by mistake" in told.body
 
 
 def test_expiry_refuses_downloads_before_tick_and_unlists_after(sharing):
