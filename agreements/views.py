@@ -107,6 +107,7 @@ class AgreementDetailView(ObjectAccessMixin, DetailView):
             can_edit=access.can(user, "edit", agreement)
             and lifecycle.machine.allows(agreement, "edit"),
             has_evidence=agreement.status in lifecycle.SIGNED_STATES,
+            can_read_access_report=access.can(user, "view_access_report", agreement),
             timeline=audit.timeline(agreement),
             access_rows=access.explain(agreement),
             amendment=Agreement.objects.filter(supersedes=agreement).first(),

@@ -274,6 +274,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The same words (kind, TLP, category) name different choice sets across the apps.
+    "ENUM_NAME_OVERRIDES": {
+        "TLPEnum": "portal.vocabulary.TLP",
+        "DataCategoryEnum": "portal.vocabulary.DataCategory",
+        "PermittedActionsEnum": "portal.vocabulary.PermittedActions",
+        "OrganisationKindEnum": "portal.models.OrganisationKind",
+        "AgreementKindEnum": "agreements.models.AgreementKind",
+        "AgreementStatusEnum": "agreements.models.AgreementStatus",
+        "ResourceKindEnum": "resources.models.ResourceKind",
+    },
 }
 
 # --- Localisation and logging ----------------------------------------------------------------

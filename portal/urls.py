@@ -42,6 +42,8 @@ portal_patterns = [
 urlpatterns = [
     path("", include((portal_patterns, "portal"))),
     path("agreements/", include("agreements.urls")),
+    path("resources/", include(("resources.report_urls", "resource-reports"))),
+    path("resources/", include("resources.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", api_views.SchemaView.as_view(), name="api-schema"),

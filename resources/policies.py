@@ -28,10 +28,14 @@ def owner_grants(resource: Resource):
 def share_grants(resource: Resource):
     """One grant per live share: the recipient organisation, or for RED its named people."""
     live = Share.objects.live().filter(resource=resource).select_related("recipient", "agreement")
-    for share in live.prefetch_related("recipient_users"):
+    for share in live:
         reason = f"Shared with {share.recipient} under {share.agreement.label} (share #{share.pk})."
         if resource.tlp == TLP.RED:
-            for user in share.recipient_users.all():
+            # Named people keep access only while they are active members of the recipient.
+            named = share.recipient_users.filter(
+                is_active=True, membership__organisation_id=share.recipient_id
+            )
+            for user in named:
                 yield access.Grant("view", user_id=user.pk, reason=f"Named recipient. {reason}")
         else:
             yield access.Grant("view", group_id=share.recipient.group_id, reason=reason)

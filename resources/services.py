@@ -79,7 +79,7 @@ def add_version(*, actor, resource: Resource, file, note: str = "") -> ResourceV
 def update_resource(*, actor, resource: Resource, **changes) -> Resource:
     """Change metadata. Raising the TLP suspends the live shares that no longer fit."""
     access.require(actor, "change", resource)
-    _check_metadata(changes, partial=True)
+    _check_metadata(changes)
     with transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
         before = {name: getattr(resource, name) for name in changes}
@@ -179,11 +179,11 @@ def share_resource(
 ) -> Share:
     """Share with one recipient under one agreement, when every sharing rule holds."""
     access.require(actor, "share", resource)
-    if resource.tlp in REAUTH_TLP:
-        reauth.require_recent(reauthentication)
     recipient_users = list(recipient_users)
     with transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        if resource.tlp in REAUTH_TLP:  # decided on the locked row: a raise cannot slip by
+            reauth.require_recent(reauthentication)
         problem = sharing_problem(resource, agreement, recipient)
         if problem:
             raise ValidationError(problem)
@@ -236,6 +236,7 @@ def revoke_share(*, actor, share: Share, reason: str = "") -> Share:
             share.resource,
             share=share.pk,
             recipient=share.recipient.slug,
+            agreement=share.agreement.label,
             reason=reason,
         )
         notify(
@@ -311,7 +312,12 @@ def carry_shares_over(old: Agreement, new: Agreement) -> None:
         else:
             _end_share(share, ShareStatus.SUSPENDED, actor=None, reason=problem)
             audit.record(
-                None, "resource.share_suspended", share.resource, share=share.pk, reason=problem
+                None,
+                "resource.share_suspended",
+                share.resource,
+                share=share.pk,
+                agreement=old.label,
+                reason=problem,
             )
             _notify_owner(share.resource, f"A share of “{share.resource}” was suspended", problem)
         access.sync_object(share.resource)
@@ -353,7 +359,12 @@ def _suspend_unfit_shares(resource: Resource, *, actor) -> None:
         if problem:
             _end_share(share, ShareStatus.SUSPENDED, actor=actor, reason=problem)
             audit.record(
-                actor, "resource.share_suspended", resource, share=share.pk, reason=problem
+                actor,
+                "resource.share_suspended",
+                resource,
+                share=share.pk,
+                agreement=share.agreement.label,
+                reason=problem,
             )
             _notify_owner(resource, f"A share of “{resource}” was suspended", problem)
 
@@ -397,12 +408,10 @@ def _access_basis(actor, resource: Resource) -> dict:
     membership = getattr(actor, "membership", None)
     if membership is None or membership.organisation_id == resource.owner_id:
         return {"basis": "owner" if membership else "none"}
-    share = (
-        Share.objects.live()
-        .filter(resource=resource, recipient_id=membership.organisation_id)
-        .select_related("agreement")
-        .first()
-    )
+    live = Share.objects.live().filter(resource=resource, recipient_id=membership.organisation_id)
+    if resource.tlp == TLP.RED:
+        live = live.filter(recipient_users=actor)
+    share = live.select_related("agreement").first()
     if share is None:
         return {"basis": "clear" if resource.tlp == TLP.CLEAR else "none"}
     return {"basis": "share", "share": share.pk, "agreement": share.agreement.label}
@@ -432,7 +441,7 @@ def _notify_owner(resource: Resource, title: str, body: str) -> None:
     )
 
 
-def _check_metadata(metadata: dict, partial: bool = False) -> None:
+def _check_metadata(metadata: dict) -> None:
     unknown = set(metadata) - METADATA_FIELDS
     if unknown:
         raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")

@@ -64,10 +64,24 @@ EXPECTED.update(
     }
 )
 
+_OWNER_ROLE = _PARTY_ROLE
+EXPECTED.update(
+    {
+        # Resources: A's AMBER report, shared with B. C and staff must not learn it exists.
+        ("resources.resource", "view"): _PARTIES_ONLY,
+        ("resources.resource", "download"): _PARTIES_ONLY,
+        ("resources.resource", "change"): _OWNER_ROLE,
+        ("resources.resource", "share"): _OWNER_ROLE,
+        ("resources.resource", "view_access_report"): _OWNER_ROLE,
+        ("agreements.agreement", "view_access_report"): _PARTY_ROLE,
+    }
+)
+
 #: The world object each model's routes point at.
 TARGETS = {
     "portal.organisation": lambda world: world.a,
     "agreements.agreement": lambda world: world.ab_agreement,
+    "resources.resource": lambda world: world.a_resource,
 }
 
 
@@ -78,14 +92,17 @@ def _secrets(world) -> list[str]:
         world.a_member.email,
         world.a_pm.email,
         world.ab_agreement.title,
+        world.a_resource.title,
     ]
 
 
 @pytest.fixture
-def matrix_world(world):
-    """The core world plus an active A-B agreement, with A's admin as a designated signatory."""
+def matrix_world(world, settings, tmp_path):
+    """The core world plus an active A-B agreement (A's admin is a designated signatory) and
+    A's AMBER report shared with B under it."""
     from agreements import services
     from tests.agreements.conftest import draft_between, sign_by_all
+    from tests.resources.conftest import new_resource, share_with_b
 
     world.extra["b_signatory"] = UserFactory(
         organisation=world.b, username="bor-signatory", roles=[Role.SIGNATORY]
@@ -93,6 +110,15 @@ def matrix_world(world):
     agreement = draft_between(world, title="Atlantis-Borealis pact 7Q")
     services.submit(actor=world.a_pm, agreement=agreement)
     world.extra["ab_agreement"] = sign_by_all(world, agreement)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
+    }
+    world.extra["a_resource"] = new_resource(world, title="Atlantis AMBER report 3X")
+    world.extra["a_share"] = share_with_b(world, world.a_resource)
     return world
 
 
@@ -192,6 +218,10 @@ def _kwargs(route: Route, world, target) -> dict:
             values[name] = world.a_member.membership.pk
         elif name == "party_pk":
             values[name] = target.parties.get(organisation=world.a).pk
+        elif name == "number":
+            values[name] = 1
+        elif name == "share_pk":
+            values[name] = world.a_share.pk
         elif is_allauth(route):
             values[name] = "x1"  # keys and tokens of account e-mails: a wrong one is fine
         else:

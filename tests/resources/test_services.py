@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from agreements import services as agreement_services
 from portal import access
+from portal import services as portal_services
 from portal.models import AuditEvent, Notification, Role
 from portal.reauth import Reauthentication
 from resources import services
@@ -336,3 +337,17 @@ def agreement_services_ceiling_raise(world, ceiling: str) -> None:
     agreement = draft_between(world, tlp_ceiling=ceiling, title=f"A-B up to {ceiling}")
     agreement_services.submit(actor=world.a_pm, agreement=agreement)
     world.extra["ab_agreement"] = sign_by_all(world, agreement)
+
+
+def test_a_named_red_recipient_who_is_deactivated_loses_the_grant(sharing):
+    agreement_services_ceiling_raise(sharing, "red")
+    resource = new_resource(sharing, tlp="red")
+    share_with_b(sharing, resource, recipient_users=[sharing.b_signatory])
+    portal_services.deactivate_member(
+        actor=sharing.staff, membership=sharing.b_signatory.membership
+    )
+    access.sync_object(resource)
+    assert not access.can(
+        type(sharing.b_signatory).objects.get(pk=sharing.b_signatory.pk), "view", resource
+    )
+    assert access.reconcile(repair=False).clean

@@ -1,0 +1,205 @@
+"""Input and output of the resources API. Serializers validate input only; the services in
+resources/services.py check the rules (upload checks, sharing rules) and write."""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from agreements.models import Agreement
+from portal import access
+from portal.models import Organisation
+from portal.vocabulary import TLP, DataCategory
+from resources.models import Resource, ResourceKind, ResourceVersion, Share
+
+User = get_user_model()
+
+
+class VersionSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.CharField(source="uploaded_by.username", read_only=True)
+
+    class Meta:
+        model = ResourceVersion
+        fields = [
+            "number",
+            "original_name",
+            "size",
+            "content_type",
+            "sha256",
+            "note",
+            "uploaded_by",
+            "uploaded_at",
+        ]
+        read_only_fields = fields
+
+
+class ResourceSerializer(serializers.ModelSerializer):
+    """A resource's metadata. Only title, description, kind, data category, TLP and tags are
+    writable (through services.update_resource); anything else sent is ignored."""
+
+    kind = serializers.ChoiceField(choices=ResourceKind.choices)
+    data_category = serializers.ChoiceField(choices=DataCategory.choices)
+    tlp = serializers.ChoiceField(choices=TLP.choices, required=False)
+    owner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner_name = serializers.CharField(source="owner.name", read_only=True)
+    owner_country = serializers.CharField(source="owner.country.code", read_only=True)
+    created_by = serializers.CharField(source="created_by.username", read_only=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), max_length=20, required=False
+    )
+    latest_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Resource
+        fields = [
+            "id",
+            "title",
+            "description",
+            "kind",
+            "data_category",
+            "tlp",
+            "tags",
+            "owner",
+            "owner_name",
+            "owner_country",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "latest_version",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    @extend_schema_field(VersionSerializer(allow_null=True))
+    def get_latest_version(self, resource) -> dict | None:
+        # The viewset prefetches the latest version into `latest_versions`, once per page.
+        prefetched = getattr(resource, "latest_versions", None)
+        version = prefetched[0] if prefetched else None
+        if prefetched is None:
+            version = resource.latest_version
+        return VersionSerializer(version).data if version is not None else None
+
+
+class ResourceCreateSerializer(ResourceSerializer):
+    """A new resource and its first file, sent as multipart/form-data."""
+
+    # Empty files reach the service, which refuses them in the same words as the web form.
+    file = serializers.FileField(write_only=True, allow_empty_file=True, max_length=255)
+    note = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500)
+
+    class Meta(ResourceSerializer.Meta):
+        fields = [*ResourceSerializer.Meta.fields, "file", "note"]
+
+
+class VersionUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=True, max_length=255)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class ShareSerializer(serializers.ModelSerializer):
+    agreement_label = serializers.CharField(source="agreement.label", read_only=True)
+    recipient = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    recipient_name = serializers.CharField(source="recipient.name", read_only=True)
+    recipient_users = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    shared_by = serializers.CharField(source="shared_by.username", read_only=True)
+    live = serializers.SerializerMethodField(
+        help_text="In effect today: active, under an agreement in force."
+    )
+
+    class Meta:
+        model = Share
+        fields = [
+            "id",
+            "agreement",
+            "agreement_label",
+            "recipient",
+            "recipient_name",
+            "recipient_users",
+            "status",
+            "live",
+            "shared_by",
+            "shared_at",
+            "ended_at",
+            "end_reason",
+        ]
+        read_only_fields = fields
+
+    def get_live(self, share) -> bool:
+        live_ids = self.context.get("live_share_ids")
+        return share.pk in live_ids if live_ids is not None else share.is_live()
+
+
+class ShareRequestSerializer(serializers.Serializer):
+    """Whom to share with, under which agreement; named people and the sharer's password
+    where the TLP calls for them (the view and the service check that)."""
+
+    agreement = serializers.PrimaryKeyRelatedField(
+        queryset=Agreement.objects.none(), help_text="Id of an agreement in force."
+    )
+    recipient = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Organisation.objects.filter(is_active=True),
+        help_text="Short name of the recipient organisation.",
+    )
+    recipient_users = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        required=False,
+        max_length=100,
+        help_text="TLP:RED only: usernames of the recipient's people who may see it.",
+    )
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Required for TLP:RED and TLP:AMBER+STRICT.",
+    )
+    otp = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=12)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # An agreement the sharer cannot see answers like one that does not exist.
+            self.fields["agreement"].queryset = access.visible_to(
+                request.user, Agreement.objects.all()
+            )
+
+    def validate(self, data):
+        names = list(dict.fromkeys(data.get("recipient_users") or []))
+        recipient = data["recipient"]
+        # Only the recipient's active people resolve, so an unknown name and a person of
+        # another organisation are refused alike: the API reveals no usernames.
+        users = list(
+            User.objects.filter(
+                username__in=names, is_active=True, membership__organisation=recipient
+            )
+        )
+        unknown = sorted(set(names) - {u.username for u in users})
+        if unknown:
+            raise serializers.ValidationError(
+                {"recipient_users": f"Not active members of {recipient}: {', '.join(unknown)}."}
+            )
+        data["recipient_users"] = users
+        return data
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class AccessLogRowSerializer(serializers.Serializer):
+    """One line of the access report (resources/reports.py)."""
+
+    time = serializers.DateTimeField(help_text="UTC.")
+    user = serializers.CharField()
+    organisation = serializers.CharField()
+    organisation_slug = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2 code of the nation.")
+    country_name = serializers.CharField()
+    action = serializers.CharField()
+    action_label = serializers.CharField()
+    resource_id = serializers.IntegerField(allow_null=True)
+    resource = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True)
+    sha256 = serializers.CharField()
+    agreement = serializers.CharField()
+    detail = serializers.CharField()
