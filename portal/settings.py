@@ -156,6 +156,8 @@ RESOURCE_DENIED_TYPES = env_list(
     "text/x-shellscript,application/x-sharedlib,application/java-archive,"
     "application/vnd.microsoft.portable-executable,application/x-msi",
 )
+#: Organisations whose reviewers may review any project (independent reviewers' panels).
+PROJECT_REVIEWER_ORGANISATIONS = env_list("PROJECT_REVIEWER_ORGANISATIONS", "int-irp")
 # Large uploads stream to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
 

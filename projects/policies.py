@@ -1,0 +1,98 @@
+"""Access policy for projects: participants' members and assigned reviewers see everything in
+a project; the coordinator's programme managers steer it; the partner that leads a work
+package submits its items; assigned reviewers review."""
+
+from portal import access
+from projects.models import (
+    Participant,
+    ParticipantRole,
+    Project,
+    ProjectGroupObjectPermission,
+    ProjectUserObjectPermission,
+)
+
+
+def participant_grants(project: Project):
+    for participant in project.participants.select_related("organisation"):
+        yield access.Grant(
+            "view",
+            group_id=participant.organisation.group_id,
+            reason=f"{participant.organisation} is a {participant.get_role_display().lower()}.",
+        )
+
+
+def reviewer_grants(project: Project):
+    for assignment in project.reviewers.select_related("user"):
+        if assignment.user.is_active:
+            yield access.Grant(
+                "view", user_id=assignment.user_id, reason="Assigned reviewer of the project."
+            )
+
+
+def _membership(user):
+    return getattr(user, "membership", None)
+
+
+def participant_of(user, project: Project) -> Participant | None:
+    m = _membership(user)
+    if m is None:
+        return None
+    return project.participants.filter(organisation_id=m.organisation_id).first()
+
+
+def is_coordinator_programme_manager(user, project: Project) -> bool:
+    m = _membership(user)
+    participant = participant_of(user, project)
+    return bool(
+        m
+        and m.programme_manager
+        and participant
+        and participant.role == ParticipantRole.COORDINATOR
+    )
+
+
+def is_participant_programme_manager(user, project: Project) -> bool:
+    """May submit items; the service checks the item's work package is led by their org."""
+    m = _membership(user)
+    participant = participant_of(user, project)
+    return bool(
+        m and m.programme_manager and participant and participant.role != ParticipantRole.OBSERVER
+    )
+
+
+def is_assigned_reviewer(user, project: Project) -> bool:
+    m = _membership(user)
+    return bool(m and m.reviewer and project.reviewers.filter(user_id=user.pk).exists())
+
+
+def is_participant_member(user, project: Project) -> bool:
+    return participant_of(user, project) is not None
+
+
+COORDINATOR = "Only a programme manager of the coordinating organisation can do this."
+
+access.register(
+    access.Policy(
+        model=Project,
+        group_grants=ProjectGroupObjectPermission,
+        user_grants=ProjectUserObjectPermission,
+        sources=[participant_grants, reviewer_grants],
+        action_labels={"view": "See the project and everything in it"},
+        rules={
+            "manage": access.Rule(is_coordinator_programme_manager, COORDINATOR),
+            "submit": access.Rule(
+                is_participant_programme_manager,
+                "Only a programme manager of a participating organisation can submit.",
+            ),
+            "review": access.Rule(
+                is_assigned_reviewer, "Only reviewers assigned to this project can review."
+            ),
+            "view_history": access.Rule(
+                is_participant_member, "Only participants see the history."
+            ),
+            "view_access": access.Rule(
+                is_participant_member, "Only participants see who has access."
+            ),
+        },
+    )
+)

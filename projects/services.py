@@ -1,0 +1,606 @@
+"""Every write to projects: consortium, plan, baseline, submissions, reviews, contributions.
+
+Each function checks access, validates, mutates inside one transaction, syncs the grants and
+records an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from agreements import services as agreement_services
+from agreements.models import Agreement, AgreementKind
+from portal import access, audit
+from portal.models import Membership, Organisation
+from portal.notifications import notify
+from projects import lifecycle
+from projects.models import (
+    Contribution,
+    DateChange,
+    Deliverable,
+    Inject,
+    ItemStatus,
+    Milestone,
+    Participant,
+    ParticipantRole,
+    Project,
+    ProjectKind,
+    ProjectStatus,
+    Review,
+    ReviewDecision,
+    ReviewerAssignment,
+    WorkPackage,
+)
+from projects.policies import participant_of
+
+GOVERNING_KINDS = {AgreementKind.JOINT_RD, AgreementKind.MOU}
+PROJECT_FIELDS = {
+    "title",
+    "summary",
+    "start_date",
+    "end_date",
+    "required_acceptances",
+    "scenario",
+    "exercise_start",
+    "exercise_end",
+}
+
+
+# --- The project and its consortium ------------------------------------------------------------
+
+
+def create_project(
+    *,
+    actor,
+    acronym: str,
+    title: str,
+    kind: str,
+    agreement: Agreement,
+    start_date: datetime.date,
+    end_date: datetime.date,
+    partners: Iterable[Organisation] = (),
+    observers: Iterable[Organisation] = (),
+    **details,
+) -> Project:
+    """Propose a project coordinated by the actor's organisation, under a governing agreement."""
+    membership = getattr(actor, "membership", None)
+    if not (actor.is_active and membership and membership.programme_manager):
+        raise PermissionDenied("Only programme managers propose projects.")
+    if not access.can(actor, "view", agreement):
+        raise ValidationError({"agreement": "Choose an agreement your organisation is a party to."})
+    unknown = set(details) - PROJECT_FIELDS
+    if unknown:
+        raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
+    coordinator = membership.organisation
+    members = [(coordinator, ParticipantRole.COORDINATOR)]
+    members += [(o, ParticipantRole.PARTNER) for o in partners if o != coordinator]
+    members += [(o, ParticipantRole.OBSERVER) for o in observers if o != coordinator]
+    _check_governing(agreement, [o for o, _ in members])
+    with transaction.atomic():
+        project = Project(
+            acronym=acronym,
+            title=title,
+            kind=kind,
+            agreement=agreement,
+            start_date=start_date,
+            end_date=end_date,
+            created_by=actor,
+            **details,
+        )
+        project.full_clean()
+        project.save()
+        for organisation, role in members:
+            Participant.objects.create(project=project, organisation=organisation, role=role)
+        access.sync_object(project)
+        audit.record(
+            actor,
+            "project.created",
+            project,
+            agreement=agreement.label,
+            participants=sorted(o.slug for o, _ in members),
+        )
+    return project
+
+
+def update_project(*, actor, project: Project, **changes) -> Project:
+    access.require(actor, "manage", project)
+    unknown = set(changes) - PROJECT_FIELDS
+    if unknown:
+        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        project = _locked(project)
+        lifecycle.project_machine.ensure(project, "edit")
+        for name, value in changes.items():
+            setattr(project, name, value)
+        project.full_clean()
+        project.save()
+        audit.record(actor, "project.updated", project, fields=sorted(changes))
+    return project
+
+
+def add_participant(
+    *, actor, project: Project, organisation: Organisation, role: str
+) -> Participant:
+    access.require(actor, "manage", project)
+    if role == ParticipantRole.COORDINATOR:
+        raise ValidationError({"role": "A project has exactly one coordinator."})
+    with transaction.atomic():
+        project = _locked(project)
+        current = list(project.participants.values_list("organisation_id", flat=True))
+        if organisation.pk in current:
+            raise ValidationError(f"{organisation} already takes part in {project.acronym}.")
+        orgs = [*Organisation.objects.filter(pk__in=current), organisation]
+        _check_governing(project.agreement, orgs)
+        participant = Participant.objects.create(
+            project=project, organisation=organisation, role=role
+        )
+        access.sync_object(project)
+        audit.record(
+            actor, "project.participant_added", project, participant=organisation.slug, role=role
+        )
+    return participant
+
+
+def remove_participant(*, actor, participant: Participant) -> None:
+    """Remove a participant; its members lose access at once."""
+    project = participant.project
+    access.require(actor, "manage", project)
+    if participant.role == ParticipantRole.COORDINATOR:
+        raise ValidationError("The coordinator cannot be removed.")
+    if participant.led_work_packages.exists():
+        raise ValidationError(
+            f"{participant.organisation} leads work packages; give them another lead first."
+        )
+    with transaction.atomic():
+        slug = participant.organisation.slug
+        participant.delete()
+        access.sync_object(project)
+        audit.record(actor, "project.participant_removed", project, participant=slug)
+
+
+def assign_reviewer(*, actor, project: Project, user) -> ReviewerAssignment:
+    """Assign a reviewer from a participant or from an independent reviewers' organisation."""
+    access.require(actor, "manage", project)
+    membership = getattr(user, "membership", None)
+    if not (user.is_active and membership and membership.reviewer):
+        raise ValidationError({"user": f"{user.get_username()} does not hold the reviewer role."})
+    independent = membership.organisation.slug in settings.PROJECT_REVIEWER_ORGANISATIONS
+    if participant_of(user, project) is None and not independent:
+        raise ValidationError(
+            {"user": "Reviewers come from a participant or an independent reviewers' panel."}
+        )
+    with transaction.atomic():
+        if project.reviewers.filter(user=user).exists():
+            raise ValidationError(f"{user.get_username()} already reviews {project.acronym}.")
+        assignment = ReviewerAssignment.objects.create(
+            project=project, user=user, assigned_by=actor
+        )
+        access.sync_object(project)
+        audit.record(actor, "project.reviewer_assigned", project, reviewer=user.get_username())
+        notify(
+            [user],
+            kind="project.reviewer_assigned",
+            title=f"You review {project.acronym}",
+            body=project.title,
+            url=project.get_absolute_url(),
+        )
+    return assignment
+
+
+def unassign_reviewer(*, actor, assignment: ReviewerAssignment) -> None:
+    project = assignment.project
+    access.require(actor, "manage", project)
+    with transaction.atomic():
+        username = assignment.user.get_username()
+        assignment.delete()
+        access.sync_object(project)
+        audit.record(actor, "project.reviewer_unassigned", project, reviewer=username)
+
+
+# --- Lifecycle --------------------------------------------------------------------------------
+
+
+def activate(*, actor, project: Project) -> Project:
+    """Start the project: its agreement must be in force, and its planned dates are frozen."""
+    access.require(actor, "manage", project)
+    with transaction.atomic():
+        project = _locked(project)
+        lifecycle.project_machine.ensure(project, "activate")
+        _check_governing(project.agreement, _organisations(project))
+        for model in (Milestone, Deliverable):
+            for item in model.objects.filter(project=project):
+                item.baseline_due_date = item.due_date
+                item.save(update_fields=["baseline_due_date"])
+        project.baseline_frozen_at = timezone.now()
+        lifecycle.project_machine.apply(project, "activate")
+        project.save()
+        audit.record(actor, "project.activated", project, baseline_frozen=True)
+        _notify_participants(project, f"{project.acronym} is active", "Its baseline is frozen.")
+    return project
+
+
+def suspend(*, actor, project: Project, reason: str) -> Project:
+    return _transition(actor, project, "suspend", reason=reason, required_reason=True)
+
+
+def resume(*, actor, project: Project) -> Project:
+    access.require(actor, "manage", project)
+    _check_governing(project.agreement, _organisations(project))
+    return _transition(actor, project, "resume")
+
+
+def complete(*, actor, project: Project) -> Project:
+    open_items = [
+        str(item)
+        for model in (Milestone, Deliverable)
+        for item in model.objects.filter(project=project).exclude(status=ItemStatus.ACCEPTED)
+    ]
+    if open_items:
+        raise ValidationError(f"Not yet accepted: {', '.join(open_items)}.")
+    return _transition(actor, project, "complete")
+
+
+def cancel(*, actor, project: Project, reason: str) -> Project:
+    return _transition(actor, project, "cancel", reason=reason, required_reason=True)
+
+
+# --- The plan ---------------------------------------------------------------------------------
+
+
+def add_work_package(
+    *, actor, project: Project, number: int, title: str, lead: Participant, start_date, end_date
+) -> WorkPackage:
+    access.require(actor, "manage", project)
+    if lead.project_id != project.pk or lead.role == ParticipantRole.OBSERVER:
+        raise ValidationError(
+            {"lead": "The lead must be a coordinator or partner of this project."}
+        )
+    with transaction.atomic():
+        wp = WorkPackage(
+            project=project,
+            number=number,
+            title=title,
+            lead=lead,
+            start_date=start_date,
+            end_date=end_date,
+        )
+        wp.full_clean()
+        wp.save()
+        audit.record(actor, "project.work_package_added", project, number=number, title=title)
+    return wp
+
+
+def add_milestone(*, actor, work_package: WorkPackage, **fields) -> Milestone:
+    return _add_item(actor, Milestone, work_package, fields)
+
+
+def add_deliverable(*, actor, work_package: WorkPackage, **fields) -> Deliverable:
+    return _add_item(actor, Deliverable, work_package, fields)
+
+
+def change_due_date(*, actor, item, new_date: datetime.date, reason: str = ""):
+    """Move a due date; once the baseline is frozen the reason is required and kept."""
+    project = item.project
+    _require_planner(actor, item.work_package)
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        item = type(item).objects.select_for_update().get(pk=item.pk)
+        lifecycle.item_machine.ensure(item, "reschedule")
+        if project.baseline_frozen_at and not reason:
+            raise ValidationError({"reason": "The baseline is frozen: say why the date moves."})
+        old = item.due_date
+        item.due_date = new_date
+        item.save(update_fields=["due_date"])
+        if project.baseline_frozen_at:
+            DateChange.objects.create(
+                **{_item_field(item): item},
+                old_date=old,
+                new_date=new_date,
+                reason=reason,
+                changed_by=actor,
+            )
+        audit.record(
+            actor,
+            "project.date_changed",
+            project,
+            item=item.code,
+            old=old,
+            new=new_date,
+            reason=reason,
+        )
+    return item
+
+
+# --- Submissions and reviews ------------------------------------------------------------------
+
+
+def submit_item(
+    *,
+    actor,
+    item,
+    evidence: str,
+    resources: Iterable = (),
+    versions: Iterable = (),
+    late_justification: str = "",
+):
+    """The responsible partner submits evidence; a late submission says why."""
+    project = item.project
+    access.require(actor, "submit", project)
+    if item.work_package.lead.organisation_id != actor.membership.organisation_id:
+        raise PermissionDenied(f"{item.work_package.lead.organisation} leads this work package.")
+    lifecycle.project_machine.ensure(project, "work")
+    evidence = (evidence or "").strip()
+    if not evidence:
+        raise ValidationError({"evidence": "Describe the evidence of completion."})
+    if timezone.localdate() > item.due_date and not (late_justification or "").strip():
+        raise ValidationError(
+            {
+                "late_justification": f"{item.code} was due on {item.due_date:%d %B %Y}: "
+                "say why it is late."
+            }
+        )
+    resources, versions = list(resources), list(versions)
+    hidden = [r for r in resources if not access.can(actor, "view", r)]
+    hidden += [v.resource for v in versions if not access.can(actor, "view", v.resource)]
+    if hidden:
+        raise ValidationError({"resources": "You can only link resources you can see."})
+    with transaction.atomic():
+        item = type(item).objects.select_for_update().get(pk=item.pk)
+        lifecycle.item_machine.apply(item, "submit")
+        item.evidence = evidence
+        item.late_justification = late_justification.strip()
+        item.submitted_at = timezone.now()
+        item.round += 1
+        item.save()
+        if isinstance(item, Milestone) and resources:
+            item.linked_resources.add(*resources)
+        if isinstance(item, Deliverable) and versions:
+            item.linked_versions.add(*versions)
+        audit.record(actor, "project.item_submitted", project, item=item.code, round=item.round)
+        notify(
+            [a.user for a in project.reviewers.select_related("user")],
+            kind="project.item_submitted",
+            title=f"{project.acronym} {item.code} awaits your review",
+            body=item.title,
+            url=project.get_absolute_url(),
+        )
+    return item
+
+
+def review_item(*, actor, item, decision: str, comment: str = "") -> Review:
+    """Accept or request changes. One request for changes sends the item back; acceptance
+    needs the project's number of accepting reviews on the same submission."""
+    project = item.project
+    access.require(actor, "review", project)
+    if decision not in ReviewDecision.values:
+        raise ValidationError({"decision": "Accept or request changes."})
+    comment = (comment or "").strip()
+    if decision == ReviewDecision.REQUEST_CHANGES and not comment:
+        raise ValidationError({"comment": "Say what must change."})
+    with transaction.atomic():
+        item = type(item).objects.select_for_update().get(pk=item.pk)
+        lifecycle.item_machine.ensure(item, "review")
+        reviews = item.reviews.filter(round=item.round)
+        if reviews.filter(reviewer=actor).exists():
+            raise ValidationError("You already reviewed this submission.")
+        review = Review.objects.create(
+            **{_item_field(item): item},
+            round=item.round,
+            reviewer=actor,
+            decision=decision,
+            comment=comment,
+        )
+        if decision == ReviewDecision.REQUEST_CHANGES:
+            lifecycle.item_machine.apply(item, "request_changes")
+        elif reviews.filter(decision=ReviewDecision.ACCEPT).count() >= project.required_acceptances:
+            lifecycle.item_machine.apply(item, "accept")
+        item.save(update_fields=["status"])
+        audit.record(
+            actor,
+            "project.item_reviewed",
+            project,
+            item=item.code,
+            decision=decision,
+            round=item.round,
+        )
+        lead = item.work_package.lead.organisation
+        managers = Membership.objects.filter(organisation=lead, programme_manager=True)
+        notify(
+            [m.user for m in managers.select_related("user")],
+            kind="project.item_reviewed",
+            title=f"{project.acronym} {item.code}: {item.get_status_display().lower()}",
+            body=comment or item.title,
+            url=project.get_absolute_url(),
+        )
+    return review
+
+
+# --- Contributions and exercises --------------------------------------------------------------
+
+
+def add_contribution(*, actor, participant: Participant, **fields) -> Contribution:
+    """The coordinator records anyone's contribution; a partner records its own."""
+    project = participant.project
+    access.require(actor, "view", project)
+    own = actor.membership.organisation_id == participant.organisation_id
+    if not (access.can(actor, "manage", project) or (own and actor.membership.programme_manager)):
+        raise PermissionDenied("Record contributions for your own organisation, or coordinate.")
+    with transaction.atomic():
+        contribution = Contribution(project=project, participant=participant, **fields)
+        contribution.full_clean()
+        contribution.save()
+        audit.record(
+            actor,
+            "project.contribution_added",
+            project,
+            participant=participant.organisation.slug,
+            kind=contribution.kind,
+            amount=str(contribution.amount),
+            unit=contribution.unit,
+        )
+    return contribution
+
+
+def add_inject(
+    *, actor, project: Project, release_at, title: str, description: str, targets
+) -> Inject:
+    access.require(actor, "manage", project)
+    if project.kind != ProjectKind.EXERCISE:
+        raise ValidationError("Only cross-border exercises have injects.")
+    targets = list(targets)
+    if not targets or any(t.project_id != project.pk for t in targets):
+        raise ValidationError({"targets": "Choose the participants this inject goes to."})
+    with transaction.atomic():
+        inject = Inject(
+            project=project, release_at=release_at, title=title, description=description
+        )
+        inject.full_clean()
+        inject.save()
+        inject.targets.set(targets)
+        audit.record(actor, "project.inject_added", project, title=title, release_at=release_at)
+    return inject
+
+
+def visible_injects(user, project: Project):
+    """The exercise control team (the coordinator) sees every inject; targets see theirs once
+    released."""
+    if not access.can(user, "view", project):
+        return Inject.objects.none()
+    participant = participant_of(user, project)
+    injects = project.injects.prefetch_related("targets__organisation")
+    if participant is not None and participant.role == ParticipantRole.COORDINATOR:
+        return injects
+    if participant is None:
+        return Inject.objects.none()
+    return injects.filter(targets=participant, release_at__lte=timezone.now())
+
+
+# --- Agreement hooks ----------------------------------------------------------------------------
+
+
+def suspend_projects_of(agreement: Agreement) -> None:
+    """No project runs outside an agreement in force."""
+    for project in Project.objects.filter(agreement=agreement, status=ProjectStatus.ACTIVE):
+        lifecycle.project_machine.apply(project, "suspend")
+        project.save(update_fields=["status"])
+        audit.record(None, "project.suspended", project, reason=f"{agreement.label} ended")
+        _notify_participants(
+            project, f"{project.acronym} is suspended", f"{agreement.label} ended."
+        )
+
+
+def carry_projects_over(old: Agreement, new: Agreement) -> None:
+    for project in Project.objects.filter(agreement=old).exclude(
+        status__in=[ProjectStatus.COMPLETED, ProjectStatus.CANCELLED]
+    ):
+        try:
+            _check_governing(new, _organisations(project))
+        except ValidationError as problem:
+            if project.status == ProjectStatus.ACTIVE:
+                lifecycle.project_machine.apply(project, "suspend")
+            project.save(update_fields=["status"])
+            audit.record(None, "project.suspended", project, reason=" ".join(problem.messages))
+            continue
+        project.agreement = new
+        project.save(update_fields=["agreement"])
+        audit.record(None, "project.agreement_carried_over", project, agreement=new.label)
+
+
+# --- Helpers --------------------------------------------------------------------------------
+
+
+def _check_governing(agreement: Agreement, organisations: Iterable[Organisation]) -> None:
+    if agreement.kind not in GOVERNING_KINDS:
+        raise ValidationError(
+            {"agreement": "A project runs under a joint R&D agreement or an MoU."}
+        )
+    if not agreement.is_live():
+        raise ValidationError({"agreement": f"{agreement.label} is not in force."})
+    parties = set(agreement.parties.values_list("organisation_id", flat=True))
+    outside = [o.name for o in organisations if o.pk not in parties]
+    if outside:
+        raise ValidationError(
+            {"agreement": f"Not parties to {agreement.label}: {', '.join(sorted(outside))}."}
+        )
+
+
+def _add_item(actor, model, work_package: WorkPackage, fields: dict):
+    _require_planner(actor, work_package)
+    project = work_package.project
+    with transaction.atomic():
+        item = model(project=project, work_package=work_package, **fields)
+        if project.baseline_frozen_at:
+            item.baseline_due_date = item.due_date  # added later: its plan starts now
+        item.full_clean()
+        item.save()
+        audit.record(actor, f"project.{model._meta.model_name}_added", project, code=item.code)
+    return item
+
+
+def _require_planner(actor, work_package: WorkPackage) -> None:
+    """The coordinator plans everything; a partner plans what it leads."""
+    project = work_package.project
+    access.require(actor, "view", project)
+    if access.can(actor, "manage", project):
+        return
+    membership = getattr(actor, "membership", None)
+    if (
+        membership
+        and membership.programme_manager
+        and (work_package.lead.organisation_id == membership.organisation_id)
+    ):
+        return
+    raise PermissionDenied(
+        "Only the coordinator, or the partner leading this work package, plans it."
+    )
+
+
+def _transition(actor, project, name, *, reason="", required_reason=False):
+    access.require(actor, "manage", project)
+    reason = (reason or "").strip()
+    if required_reason and not reason:
+        raise ValidationError({"reason": "Give the reason."})
+    with transaction.atomic():
+        project = _locked(project)
+        lifecycle.project_machine.apply(project, name)
+        project.save()
+        audit.record(actor, f"project.{project.status}", project, reason=reason)
+        _notify_participants(
+            project, f"{project.acronym} is {project.get_status_display().lower()}", reason
+        )
+    return project
+
+
+def _notify_participants(project: Project, title: str, body: str) -> None:
+    managers = Membership.objects.filter(
+        organisation__in=project.participants.values("organisation"), programme_manager=True
+    ).select_related("user")
+    notify(
+        [m.user for m in managers],
+        kind="project.status",
+        title=title,
+        body=body,
+        url=project.get_absolute_url(),
+    )
+
+
+def _organisations(project: Project) -> list[Organisation]:
+    return [p.organisation for p in project.participants.select_related("organisation")]
+
+
+def _item_field(item) -> str:
+    return "milestone" if isinstance(item, Milestone) else "deliverable"
+
+
+def _locked(project: Project) -> Project:
+    return Project.objects.select_for_update().get(pk=project.pk)
+
+
+agreement_services.ended_hooks.append(suspend_projects_of)
+agreement_services.superseded_hooks.append(carry_projects_over)
