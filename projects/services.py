@@ -286,7 +286,7 @@ def add_deliverable(*, actor, work_package: WorkPackage, **fields) -> Deliverabl
 
 def change_due_date(*, actor, item, new_date: datetime.date, reason: str = ""):
     """Move a due date; once the baseline is frozen the reason is required and kept."""
-    project = item.project
+    project = Project.objects.get(pk=item.project_id)
     _require_planner(actor, item.work_package)
     reason = (reason or "").strip()
     with transaction.atomic():
@@ -330,7 +330,7 @@ def submit_item(
     late_justification: str = "",
 ):
     """The responsible partner submits evidence; a late submission says why."""
-    project = item.project
+    project = Project.objects.get(pk=item.project_id)  # the state as it is now
     access.require(actor, "submit", project)
     if item.work_package.lead.organisation_id != actor.membership.organisation_id:
         raise PermissionDenied(f"{item.work_package.lead.organisation} leads this work package.")
@@ -376,7 +376,7 @@ def submit_item(
 def review_item(*, actor, item, decision: str, comment: str = "") -> Review:
     """Accept or request changes. One request for changes sends the item back; acceptance
     needs the project's number of accepting reviews on the same submission."""
-    project = item.project
+    project = Project.objects.get(pk=item.project_id)
     access.require(actor, "review", project)
     if decision not in ReviewDecision.values:
         raise ValidationError({"decision": "Accept or request changes."})
