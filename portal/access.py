@@ -327,7 +327,19 @@ def sync_membership(user) -> tuple[set[int], set[int]]:
         user.groups.add(*missing)
     forget_cached_groups(user)
     _forget_request_answers()
+    _resync_named_grants(user)
     return missing, extra
+
+
+def _resync_named_grants(user) -> None:
+    """Objects that name this user (RED recipients, reviewers) re-derive their grants: a
+    deactivated or moved person must not keep them."""
+    for policy in _registry.values():
+        if policy.user_grants is None:
+            continue
+        ids = policy.user_grants.objects.filter(user_id=user.pk).values("content_object_id")
+        for obj in policy.model._default_manager.filter(pk__in=ids):
+            sync_object(obj)
 
 
 @dataclass

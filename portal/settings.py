@@ -285,6 +285,9 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "agreements.models.AgreementKind",
         "AgreementStatusEnum": "agreements.models.AgreementStatus",
         "ResourceKindEnum": "resources.models.ResourceKind",
+        "ProjectKindEnum": "projects.models.ProjectKind",
+        "ProjectStatusEnum": "projects.models.ProjectStatus",
+        "ItemStatusEnum": "projects.models.ItemStatus",
     },
 }
 

@@ -5,5 +5,6 @@ class ProjectsConfig(AppConfig):
     name = "projects"
 
     def ready(self) -> None:
-        # Registers the access policy and the agreement hooks (projects follow their agreement).
-        from projects import policies, services  # noqa: F401
+        # Registers the access policy, the agreement hooks (projects follow their agreement),
+        # the dashboard cards and the demo step.
+        from projects import dashboard_cards, demo, policies, services  # noqa: F401

@@ -2,6 +2,8 @@
 a project; the coordinator's programme managers steer it; the partner that leads a work
 package submits its items; assigned reviewers review."""
 
+from django.conf import settings
+
 from portal import access
 from projects.models import (
     Participant,
@@ -22,8 +24,21 @@ def participant_grants(project: Project):
 
 
 def reviewer_grants(project: Project):
-    for assignment in project.reviewers.select_related("user"):
-        if assignment.user.is_active:
+    """Assigned reviewers see the project while they may still review it: active, holding the
+    reviewer role, and from a participant or an independent reviewers' panel."""
+    participants = set(project.participants.values_list("organisation_id", flat=True))
+    for assignment in project.reviewers.select_related("user__membership__organisation"):
+        membership = getattr(assignment.user, "membership", None)
+        eligible = bool(
+            assignment.user.is_active
+            and membership
+            and membership.reviewer
+            and (
+                membership.organisation_id in participants
+                or membership.organisation.slug in settings.PROJECT_REVIEWER_ORGANISATIONS
+            )
+        )
+        if eligible:
             yield access.Grant(
                 "view", user_id=assignment.user_id, reason="Assigned reviewer of the project."
             )

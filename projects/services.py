@@ -78,6 +78,10 @@ def create_project(
     if unknown:
         raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
     coordinator = membership.organisation
+    partners, observers = list(partners), list(observers)
+    named = [o.pk for o in [*partners, *observers]]
+    if len(named) != len(set(named)):
+        raise ValidationError("Each organisation takes part once: as partner or as observer.")
     members = [(coordinator, ParticipantRole.COORDINATOR)]
     members += [(o, ParticipantRole.PARTNER) for o in partners if o != coordinator]
     members += [(o, ParticipantRole.OBSERVER) for o in observers if o != coordinator]
@@ -236,6 +240,7 @@ def resume(*, actor, project: Project) -> Project:
 
 
 def complete(*, actor, project: Project) -> Project:
+    access.require(actor, "manage", project)  # before saying anything about its items
     open_items = [
         str(item)
         for model in (Milestone, Deliverable)

@@ -3,7 +3,6 @@
 import datetime
 
 from django.core.management import call_command
-from django.test import override_settings
 from django.utils import timezone
 
 from portal import access
@@ -11,10 +10,11 @@ from portal.vocabulary import TLP
 from resources.models import Resource, Share
 
 
-@override_settings(DEBUG=True)
 def test_demo_resources_cover_every_tlp_and_one_rides_on_the_expiring_agreement(
     db, settings, tmp_path
 ):
+    # One settings fixture for both changes: mixing it with override_settings leaks DEBUG.
+    settings.DEBUG = True
     settings.STORAGES = {
         **settings.STORAGES,
         "private": {
