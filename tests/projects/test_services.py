@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agreements import services as agreement_services
 from portal import access
+from portal import services as portal_services
 from portal.models import AuditEvent, Role
 from portal.states import TransitionNotAllowed
 from projects import services
@@ -350,3 +351,57 @@ def _dsa(world):
     agreement = draft_between(world, title="A-B data sharing")
     agreement_services.submit(actor=world.a_pm, agreement=agreement)
     return sign_by_all(world, agreement)
+
+
+def test_a_reviewer_whose_organisation_leaves_loses_access(consortium):
+    w = consortium
+    UserFactory(organisation=w.c, username="cal-pm", roles=[Role.PROGRAMME_MANAGER])
+    amendment = agreement_services.amend(actor=w.a_pm, agreement=w.rd_agreement)
+    agreement_services.update_draft(actor=w.a_pm, agreement=amendment, parties=[w.a, w.b, w.c])
+    UserFactory(organisation=w.c, username="cal-signatory", roles=[Role.SIGNATORY])
+    party = amendment.parties.get(organisation=w.c)
+    agreement_services.update_party(
+        actor=w.c.memberships.get(user__username="cal-pm").user,
+        party=party,
+        signatories=[w.c.memberships.get(user__username="cal-signatory").user],
+    )
+    agreement_services.submit(actor=w.a_pm, agreement=amendment)
+    sign_by_all(w, amendment)
+    observer = services.add_participant(
+        actor=w.a_pm, project=w.project, organisation=w.c, role="observer"
+    )
+    c_reviewer = UserFactory(organisation=w.c, username="cal-reviewer", roles=[Role.REVIEWER])
+    services.assign_reviewer(actor=w.a_pm, project=w.project, user=c_reviewer)
+    assert access.can(c_reviewer, "view", w.project)
+
+    services.remove_participant(actor=w.a_pm, participant=observer)
+
+    assert not access.can(c_reviewer, "view", w.project)
+
+
+def test_a_deactivated_reviewer_leaves_no_grant_behind(consortium):
+    w = consortium
+    services.assign_reviewer(actor=w.a_pm, project=w.project, user=w.reviewer_1)
+    portal_services.deactivate_member(actor=w.staff, membership=w.reviewer_1.membership)
+    assert access.reconcile(repair=False).clean
+
+
+def test_an_organisation_takes_part_once(consortium):
+    w = consortium
+    with pytest.raises(ValidationError, match="takes part once"):
+        services.create_project(
+            actor=w.a_pm,
+            acronym="TWICE",
+            title="Twice",
+            kind="pilot",
+            agreement=w.rd_agreement,
+            start_date=timezone.localdate(),
+            end_date=timezone.localdate() + DAY,
+            partners=[w.b],
+            observers=[w.b],
+        )
+
+
+def test_an_outsider_learns_nothing_from_completing(consortium):
+    with pytest.raises(Http404):
+        services.complete(actor=consortium.c_member, project=consortium.project)
