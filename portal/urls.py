@@ -44,6 +44,8 @@ urlpatterns = [
     path("agreements/", include("agreements.urls")),
     path("resources/", include(("resources.report_urls", "resource-reports"))),
     path("resources/", include("resources.urls")),
+    path("calendar/", include(("projects.feed_urls", "calendar"))),
+    path("projects/", include("projects.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", api_views.SchemaView.as_view(), name="api-schema"),

@@ -136,6 +136,7 @@ def add_participant(
         raise ValidationError({"role": "A project has exactly one coordinator."})
     with transaction.atomic():
         project = _locked(project)
+        lifecycle.project_machine.ensure(project, "edit")
         current = list(project.participants.values_list("organisation_id", flat=True))
         if organisation.pk in current:
             raise ValidationError(f"{organisation} already takes part in {project.acronym}.")
@@ -157,6 +158,11 @@ def remove_participant(*, actor, participant: Participant) -> None:
     access.require(actor, "manage", project)
     if participant.role == ParticipantRole.COORDINATOR:
         raise ValidationError("The coordinator cannot be removed.")
+    lifecycle.project_machine.ensure(project, "edit")
+    if participant.contributions.exists():
+        raise ValidationError(
+            f"{participant.organisation} has recorded contributions; they stay on the record."
+        )
     if participant.led_work_packages.exists():
         raise ValidationError(
             f"{participant.organisation} leads work packages; give them another lead first."
@@ -171,6 +177,7 @@ def remove_participant(*, actor, participant: Participant) -> None:
 def assign_reviewer(*, actor, project: Project, user) -> ReviewerAssignment:
     """Assign a reviewer from a participant or from an independent reviewers' organisation."""
     access.require(actor, "manage", project)
+    lifecycle.project_machine.ensure(_fresh(project), "edit")
     membership = getattr(user, "membership", None)
     if not (user.is_active and membership and membership.reviewer):
         raise ValidationError({"user": f"{user.get_username()} does not hold the reviewer role."})
@@ -262,6 +269,7 @@ def add_work_package(
     *, actor, project: Project, number: int, title: str, lead: Participant, start_date, end_date
 ) -> WorkPackage:
     access.require(actor, "manage", project)
+    lifecycle.project_machine.ensure(_fresh(project), "edit")
     if lead.project_id != project.pk or lead.role == ParticipantRole.OBSERVER:
         raise ValidationError(
             {"lead": "The lead must be a coordinator or partner of this project."}
@@ -293,6 +301,7 @@ def change_due_date(*, actor, item, new_date: datetime.date, reason: str = ""):
     """Move a due date; once the baseline is frozen the reason is required and kept."""
     project = Project.objects.get(pk=item.project_id)
     _require_planner(actor, item.work_package)
+    lifecycle.project_machine.ensure(project, "edit")
     reason = (reason or "").strip()
     with transaction.atomic():
         item = type(item).objects.select_for_update().get(pk=item.pk)
@@ -383,6 +392,7 @@ def review_item(*, actor, item, decision: str, comment: str = "") -> Review:
     needs the project's number of accepting reviews on the same submission."""
     project = Project.objects.get(pk=item.project_id)
     access.require(actor, "review", project)
+    lifecycle.project_machine.ensure(project, "work")
     if decision not in ReviewDecision.values:
         raise ValidationError({"decision": "Accept or request changes."})
     comment = (comment or "").strip()
@@ -433,6 +443,7 @@ def add_contribution(*, actor, participant: Participant, **fields) -> Contributi
     """The coordinator records anyone's contribution; a partner records its own."""
     project = participant.project
     access.require(actor, "view", project)
+    lifecycle.project_machine.ensure(_fresh(project), "edit")
     own = actor.membership.organisation_id == participant.organisation_id
     if not (access.can(actor, "manage", project) or (own and actor.membership.programme_manager)):
         raise PermissionDenied("Record contributions for your own organisation, or coordinate.")
@@ -456,6 +467,7 @@ def add_inject(
     *, actor, project: Project, release_at, title: str, description: str, targets
 ) -> Inject:
     access.require(actor, "manage", project)
+    lifecycle.project_machine.ensure(_fresh(project), "edit")
     if project.kind != ProjectKind.EXERCISE:
         raise ValidationError("Only cross-border exercises have injects.")
     targets = list(targets)
@@ -468,7 +480,8 @@ def add_inject(
         inject.full_clean()
         inject.save()
         inject.targets.set(targets)
-        audit.record(actor, "project.inject_added", project, title=title, release_at=release_at)
+        # Targets read the history too: no title before release, only that an inject exists.
+        audit.record(actor, "project.inject_added", project, inject=inject.pk)
     return inject
 
 
@@ -537,7 +550,8 @@ def _check_governing(agreement: Agreement, organisations: Iterable[Organisation]
 
 def _add_item(actor, model, work_package: WorkPackage, fields: dict):
     _require_planner(actor, work_package)
-    project = work_package.project
+    project = _fresh(work_package.project)
+    lifecycle.project_machine.ensure(project, "edit")
     with transaction.atomic():
         item = model(project=project, work_package=work_package, **fields)
         if project.baseline_frozen_at:
@@ -601,6 +615,11 @@ def _organisations(project: Project) -> list[Organisation]:
 
 def _item_field(item) -> str:
     return "milestone" if isinstance(item, Milestone) else "deliverable"
+
+
+def _fresh(project: Project) -> Project:
+    """The project as it is in the database now (callers may hold an older object)."""
+    return Project.objects.get(pk=project.pk)
 
 
 def _locked(project: Project) -> Project:

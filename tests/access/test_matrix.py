@@ -74,6 +74,11 @@ EXPECTED.update(
         ("resources.resource", "share"): _OWNER_ROLE,
         ("resources.resource", "view_access_report"): _OWNER_ROLE,
         ("agreements.agreement", "view_access_report"): _PARTY_ROLE,
+        # Projects: participants' members and assigned reviewers only.
+        ("projects.project", "view"): _PARTIES_ONLY,
+        ("projects.project", "manage"): _PARTY_ROLE,
+        ("projects.project", "submit"): _PARTY_ROLE,
+        ("projects.project", "review"): _PARTY_ROLE,
     }
 )
 
@@ -82,6 +87,7 @@ TARGETS = {
     "portal.organisation": lambda world: world.a,
     "agreements.agreement": lambda world: world.ab_agreement,
     "resources.resource": lambda world: world.a_resource,
+    "projects.project": lambda world: world.a_project,
 }
 
 
@@ -93,6 +99,7 @@ def _secrets(world) -> list[str]:
         world.a_pm.email,
         world.ab_agreement.title,
         world.a_resource.title,
+        world.a_project.title,
     ]
 
 
@@ -119,7 +126,66 @@ def matrix_world(world, settings, tmp_path):
     }
     world.extra["a_resource"] = new_resource(world, title="Atlantis AMBER report 3X")
     world.extra["a_share"] = share_with_b(world, world.a_resource)
+    _add_project(world)
     return world
+
+
+def _add_project(world) -> None:
+    """A's project with B under an A-B joint R&D agreement; A's admin reviews it."""
+    import datetime
+
+    from django.utils import timezone
+
+    from agreements import services as agreement_services
+    from projects import services as project_services
+    from projects.models import CalendarFeed
+    from tests.agreements.conftest import draft_between, sign_by_all
+
+    today = timezone.localdate()
+    research = draft_between(world, kind="joint_rd", title="A-B research agreement")
+    agreement_services.submit(actor=world.a_pm, agreement=research)
+    sign_by_all(world, research)
+    project = project_services.create_project(
+        actor=world.a_pm,
+        acronym="ATLAS-9",
+        title="Atlantis secret project 9Z",
+        kind="research",
+        agreement=research,
+        start_date=today,
+        end_date=today + datetime.timedelta(days=300),
+        partners=[world.b],
+    )
+    coordinator = project.participants.get(organisation=world.a)
+    wp = project_services.add_work_package(
+        actor=world.a_pm,
+        project=project,
+        number=1,
+        title="Design",
+        lead=coordinator,
+        start_date=today,
+        end_date=today + datetime.timedelta(days=100),
+    )
+    world.extra["a_milestone"] = project_services.add_milestone(
+        actor=world.a_pm,
+        work_package=wp,
+        code="MS1",
+        title="Design agreed",
+        due_date=today + datetime.timedelta(days=50),
+    )
+    world.extra["a_deliverable"] = project_services.add_deliverable(
+        actor=world.a_pm,
+        work_package=wp,
+        code="D1.1",
+        title="Design report",
+        type="report",
+        tlp="amber",
+        due_date=today + datetime.timedelta(days=60),
+    )
+    project_services.assign_reviewer(actor=world.a_pm, project=project, user=world.a_admin)
+    world.extra["a_project"] = project
+    world.extra["a_participant"] = project.participants.get(organisation=world.b)
+    # The public calendar route is checked with C's own feed: it must show nothing of A's.
+    world.extra["c_feed"] = CalendarFeed.objects.create(user=world.c_member)
 
 
 def _cases():
@@ -222,6 +288,15 @@ def _kwargs(route: Route, world, target) -> dict:
             values[name] = 1
         elif name == "share_pk":
             values[name] = world.a_share.pk
+        elif name == "item":
+            values[name] = "milestone"
+        elif name == "item_pk":
+            deliverable = "deliverable" in route.pattern
+            values[name] = (world.a_deliverable if deliverable else world.a_milestone).pk
+        elif name == "participant_pk":
+            values[name] = world.a_participant.pk
+        elif name == "token":
+            values[name] = world.c_feed.token
         elif is_allauth(route):
             values[name] = "x1"  # keys and tokens of account e-mails: a wrong one is fine
         else:

@@ -405,3 +405,51 @@ def test_an_organisation_takes_part_once(consortium):
 def test_an_outsider_learns_nothing_from_completing(consortium):
     with pytest.raises(Http404):
         services.complete(actor=consortium.c_member, project=consortium.project)
+
+
+def test_a_closed_project_takes_no_more_planning_or_reviews(consortium):
+    w = consortium
+    services.cancel(actor=w.a_pm, project=w.project, reason="Stopped")
+    with pytest.raises(TransitionNotAllowed, match="cancelled"):
+        services.add_milestone(
+            actor=w.a_pm,
+            work_package=w.wp1,
+            code="MS9",
+            title="Late idea",
+            due_date=timezone.localdate() + DAY,
+        )
+    with pytest.raises(TransitionNotAllowed, match="cancelled"):
+        services.change_due_date(actor=w.a_pm, item=w.ms1, new_date=w.ms1.due_date + DAY)
+
+
+def test_a_participant_with_contributions_stays_on_the_record(consortium):
+    w = consortium
+    partner = w.project.participants.get(organisation=w.b)
+    services.add_contribution(actor=w.b_pm, participant=partner, kind="data", amount=1, unit="TB")
+    with pytest.raises(ValidationError, match="recorded contributions"):
+        services.remove_participant(actor=w.a_pm, participant=partner)
+
+
+def test_the_history_does_not_reveal_an_unreleased_inject(consortium):
+    w = consortium
+    exercise = services.create_project(
+        actor=w.a_pm,
+        acronym="DRILL",
+        title="Drill",
+        kind="exercise",
+        agreement=w.rd_agreement,
+        start_date=timezone.localdate(),
+        end_date=timezone.localdate() + DAY,
+        partners=[w.b],
+    )
+    target = exercise.participants.get(organisation=w.b)
+    services.add_inject(
+        actor=w.a_pm,
+        project=exercise,
+        release_at=timezone.now() + 5 * DAY,
+        title="Secret scenario twist",
+        description="...",
+        targets=[target],
+    )
+    event = AuditEvent.objects.get(action="project.inject_added")
+    assert "Secret scenario twist" not in str(event.details)
