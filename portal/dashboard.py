@@ -12,6 +12,8 @@ class Card:
     items: list = field(default_factory=list)
     empty_text: str = ""
     more_url: str = ""
+    #: Show how many items the card lists (off where the items are rows of a summary).
+    counted: bool = True
 
 
 Provider = Callable[[object], Card | None]

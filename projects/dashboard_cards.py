@@ -117,6 +117,7 @@ def portfolio_health(user):
         items=rows if counts else [],
         empty_text="None of your projects is active.",
         more_url=f"{list_url}?status=active",
+        counted=False,
     )
 
 
