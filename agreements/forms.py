@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from agreements.models import Agreement, Party
+from portal.forms import ReauthenticationForm
 from portal.models import Organisation
 from portal.vocabulary import DataCategory
 
@@ -137,21 +138,6 @@ class PartyForm(forms.ModelForm):
         self.fields["signatories"].label_from_instance = lambda u: (
             f"{u.get_full_name() or u.username} ({u.username})"
         )
-
-
-class ReauthenticationForm(forms.Form):
-    """Proof that it is really the signatory, at the moment of acting."""
-
-    password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
-    )
-    otp = forms.CharField(
-        label="Authenticator code",
-        required=False,
-        max_length=12,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-        help_text="Only if you have set up two-factor authentication.",
-    )
 
 
 class DeclineForm(ReauthenticationForm):

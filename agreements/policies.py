@@ -91,9 +91,12 @@ access.register(
             "sign": access.Rule(
                 is_designated_signatory,
                 "Only a designated signatory of a party can sign or decline this agreement.",
+                role="signatory",
             ),
             "terminate": access.Rule(
-                is_party_signatory, "Only a signatory of a party can terminate this agreement."
+                is_party_signatory,
+                "Only a signatory of a party can terminate this agreement.",
+                role="signatory",
             ),
             "view_history": access.Rule(is_party_member, "Only parties see the history."),
             "view_access": access.Rule(is_party_member, "Only parties see who has access."),

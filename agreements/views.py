@@ -16,13 +16,12 @@ from agreements.forms import (
     DeclineForm,
     PartyForm,
     ReasonForm,
-    ReauthenticationForm,
     TerminateForm,
 )
 from agreements.models import Agreement
 from portal import access, audit, reauth
 from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
-from portal.forms import add_service_errors
+from portal.forms import ReauthenticationForm, add_service_errors
 from portal.models import Role
 
 #: Buttons on the detail page: access action, state transition, URL name, label.

@@ -28,7 +28,7 @@ from django.db.models import Model, Q, QuerySet
 from django.db.models.signals import post_migrate
 from django.http import Http404
 
-from portal import audit
+from portal import audit, mfa
 
 
 class Decision(enum.Enum):
@@ -58,6 +58,17 @@ RuleCheck = Callable[[object, Model], bool]
 class Rule:
     check: RuleCheck
     message: str
+    #: The role the rule stands for, if any. A role that needs two-factor authentication
+    #: (portal.mfa) is refused, with a message saying how to enrol, until the person enrols.
+    role: str = ""
+
+    def refusal(self, user, obj: Model) -> str | None:
+        """Why user may not take the action on obj (which they can see); None if they may."""
+        if not self.check(user, obj):
+            return self.message
+        if self.role and not mfa.may_act_as(user, self.role):
+            return mfa.enrolment_message(self.role)
+        return None
 
 
 @dataclass
@@ -107,8 +118,10 @@ def add_grant_source(model: type[Model], source: GrantSource) -> None:
     policy_for(model).sources.append(source)
 
 
-def add_rule(model: type[Model], action: str, check: RuleCheck, message: str) -> None:
-    policy_for(model).rules[action] = Rule(check, message)
+def add_rule(
+    model: type[Model], action: str, check: RuleCheck, message: str, *, role: str = ""
+) -> None:
+    policy_for(model).rules[action] = Rule(check, message, role)
 
 
 def policy_for(model: type[Model]) -> Policy:
@@ -163,7 +176,7 @@ def decide(user, action: str, obj: Model) -> Decision:
     ):
         return Decision.HIDE
     rule = policy.rules.get(action)
-    if rule is not None and not rule.check(user, obj):
+    if rule is not None and rule.refusal(user, obj) is not None:
         return Decision.DENY
     return Decision.ALLOW
 
@@ -187,7 +200,7 @@ def require(user, action: str, obj: Model) -> None:
     )
     if decision is Decision.HIDE:
         raise Http404
-    raise PermissionDenied(policy_for(type(obj)).rules[action].message)
+    raise PermissionDenied(policy_for(type(obj)).rules[action].refusal(user, obj))
 
 
 def get_object_or_404(user, queryset: QuerySet, action: str = "view", **lookup) -> Model:

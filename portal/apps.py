@@ -1,9 +1,18 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal core"
+    default = True  # this module also holds the admin's config, below
 
     def ready(self) -> None:
         from portal import policies, signals  # noqa: F401  (registers access rules and receivers)
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, on our site class (sign-in through the portal, second factor)."""
+
+    default = False  # named explicitly in INSTALLED_APPS
+    default_site = "portal.admin_site.PortalAdminSite"

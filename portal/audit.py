@@ -4,6 +4,10 @@ Each event's SHA-256 covers the previous event's hash and the event's canonical 
 row altered, removed or reordered breaks the chain from that point on. Appends take a lock
 (a PostgreSQL advisory lock; SQLite's IMMEDIATE transactions serialise writers), so concurrent
 writers still produce one linear chain.
+
+A chain that was rewritten from some point on, every hash recomputed, verifies again; a
+signed chain head (`signed_head`) kept outside the portal is what catches that: `verify_head`
+checks that the event it names still has the hash it had when it was signed.
 """
 
 from __future__ import annotations
@@ -15,14 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
+from portal import signing
 from portal.models import AuditEvent, Organisation
+from portal.notifications import notify
 
 GENESIS_HASH = "0" * 64
+HEAD_FORMAT = "cooperation-portal-audit-head/1"
+#: The fields of a chain head that its signature covers (everything but the signature).
+HEAD_FIELDS = ("format", "event_id", "hash", "created_at", "signed_at", "key_id")
 # Any constant works: it only has to be the same for every writer of the chain.
 _CHAIN_LOCK_KEY = 0x0A0D17
 
@@ -108,11 +118,15 @@ class ChainReport:
         return self.bad_event_id is None
 
 
-def verify_chain() -> ChainReport:
-    """Walk every event in order and recompute the chain; stop at the first break."""
+def verify_chain(through: int | None = None) -> ChainReport:
+    """Walk every event in order (up to and including event `through`, if given) and
+    recompute the chain; stop at the first break."""
     expected_prev = GENESIS_HASH
     checked = 0
-    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+    events = AuditEvent.objects.order_by("id")
+    if through is not None:
+        events = events.filter(id__lte=through)
+    for event in events.iterator(chunk_size=2000):
         if event.prev_hash != expected_prev:
             return ChainReport(
                 checked,
@@ -125,6 +139,140 @@ def verify_chain() -> ChainReport:
         expected_prev = event.hash
         checked += 1
     return ChainReport(checked)
+
+
+def raise_chain_alarm(report: ChainReport) -> AuditEvent | None:
+    """Record `audit.chain_broken` for the report's bad event and tell every active staff
+    user, in the portal and by email; once per bad event, so a repeated check stays quiet.
+    Returns the alert, or None when this break was already raised (or there is none)."""
+    if report.intact:
+        return None
+    with transaction.atomic():
+        # Under the chain's lock, two checks running at once cannot both raise it.
+        _lock_chain()
+        if AuditEvent.objects.filter(
+            action="audit.chain_broken", details__bad_event_id=report.bad_event_id
+        ).exists():
+            return None
+        alert = record(
+            None,
+            "audit.chain_broken",
+            bad_event_id=report.bad_event_id,
+            reason=report.reason,
+            intact_before=report.checked,
+        )
+        staff = get_user_model().objects.filter(is_staff=True, is_active=True)
+        notify(
+            staff,
+            kind="audit.chain_broken",
+            title=f"Audit trail broken at event #{report.bad_event_id}",
+            body=(
+                f"The audit trail's hash chain no longer verifies at event "
+                f"#{report.bad_event_id}: {report.reason}. Someone changed the trail outside "
+                "the portal. Run `manage.py verify_audit`, and compare with a kept chain head "
+                "(`manage.py verify_audit --head FILE`) to see whether history was rewritten."
+            ),
+        )
+    return alert
+
+
+# --- Signed chain heads ---------------------------------------------------------------------
+
+
+def signed_head() -> dict | None:
+    """The latest event's id, hash and time, signed now with the portal's Ed25519 key; None
+    while the trail is empty. The signature covers the canonical JSON of HEAD_FIELDS."""
+    event = AuditEvent.objects.order_by("-id").only("id", "hash", "created_at").first()
+    if event is None:
+        return None
+    head = {
+        "format": HEAD_FORMAT,
+        "event_id": event.pk,
+        "hash": event.hash,
+        "created_at": _utc(event.created_at),
+        "signed_at": _utc(timezone.now()),
+        "key_id": signing.key_id(),
+    }
+    return {**head, "signature": signing.sign(signing.canonical_bytes(head))}
+
+
+@dataclass(frozen=True)
+class HeadReport:
+    """The outcome of checking a kept chain head against the trail: ok, and what was found."""
+
+    ok: bool
+    message: str
+
+
+def verify_head(document) -> HeadReport:
+    """Check a kept chain head: signed by the portal's key, its event still there with the
+    same hash, and the chain intact up to and including it. Names the first check that fails."""
+    problem = _head_shape_problem(document)
+    if problem:
+        return HeadReport(False, f"Not a chain head: {problem}.")
+    signed = {name: document[name] for name in HEAD_FIELDS}
+    portal_key_id = signing.key_id()
+    if document["key_id"] != portal_key_id:
+        return HeadReport(
+            False,
+            f"Bad signature: the head names key {document['key_id']}, not this portal's key "
+            f"{portal_key_id}.",
+        )
+    if not signing.verify(
+        signing.public_key_pem(), signing.canonical_bytes(signed), document["signature"]
+    ):
+        return HeadReport(
+            False,
+            f"Bad signature: the head's signature does not verify against the portal's key "
+            f"{portal_key_id}; the file was changed after it was signed, or another key "
+            "signed it.",
+        )
+    event_id = document["event_id"]
+    stored = AuditEvent.objects.filter(pk=event_id).values_list("hash", flat=True).first()
+    if stored is None:
+        return HeadReport(
+            False,
+            f"Event missing: event #{event_id}, the head signed at {document['signed_at']}, "
+            "no longer exists; events were removed from the trail.",
+        )
+    if stored != document["hash"]:
+        return HeadReport(
+            False,
+            f"Hash differs: event #{event_id} now has hash {stored}, but the head signed at "
+            f"{document['signed_at']} says {document['hash']}; history was rewritten.",
+        )
+    report = verify_chain(through=event_id)
+    if not report.intact:
+        return HeadReport(
+            False,
+            f"Chain broken at event #{report.bad_event_id}: {report.reason}. "
+            f"{report.checked} events before it are intact.",
+        )
+    return HeadReport(
+        True,
+        f"Chain head verified: event #{event_id} still has hash {stored}, signed at "
+        f"{document['signed_at']} by key {portal_key_id}; the {report.checked} events up to "
+        "it are intact.",
+    )
+
+
+def _head_shape_problem(document) -> str:
+    if not isinstance(document, dict):
+        return "it is not a JSON object"
+    shape = {name: str for name in (*HEAD_FIELDS, "signature")}
+    shape["event_id"] = int
+    for name, kind in shape.items():
+        value = document.get(name)
+        # bool is an int in Python, but never an event id.
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"it needs the field {name} ({'a number' if kind is int else 'text'})"
+    if document["format"] != HEAD_FORMAT:
+        return f"its format is {document['format']!r}, not {HEAD_FORMAT!r}"
+    return ""
+
+
+def _utc(moment) -> str:
+    return moment.astimezone(UTC).isoformat()
 
 
 def _json_number(text: str) -> int | float:

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 
+from portal import reauth
 from portal.models import Role
 
 User = get_user_model()
@@ -49,6 +50,46 @@ class MemberRolesForm(forms.Form):
 
 class TokenForm(forms.Form):
     operation = forms.ChoiceField(choices=[("rotate", "Create or rotate"), ("revoke", "Revoke")])
+
+
+class ReauthenticationForm(forms.Form):
+    """Proof that it is really the person, at the moment of acting (see portal.reauth)."""
+
+    password = forms.CharField(
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    otp = forms.CharField(
+        label="Authenticator code",
+        required=False,
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        help_text="Only if you have set up two-factor authentication.",
+    )
+
+
+class ReauthenticateForm(ReauthenticationForm):
+    """allauth's confirmation before changing the password or two-factor settings: the same
+    proof as for signing, password and code together."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if not reauth.has_totp(user):
+            del self.fields["otp"]
+        else:
+            self.fields["otp"].required = True
+            self.fields["otp"].help_text = ""
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                reauth.reauthenticate(
+                    self.user, password=cleaned["password"], otp=cleaned.get("otp", "")
+                )
+            except ValidationError as error:
+                add_service_errors(self, error)
+        return cleaned
 
 
 def add_service_errors(form, error: ValidationError) -> None:

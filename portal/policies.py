@@ -45,13 +45,17 @@ access.register(
         sources=[own_organisation_grants],
         rules={
             "view_history": access.Rule(
-                is_org_admin_of, "Only this organisation's admins can see its history."
+                is_org_admin_of,
+                "Only this organisation's admins can see its history.",
+                role="org_admin",
             ),
             "view_access": access.Rule(
                 is_member_of, "Only this organisation's members can see who has access."
             ),
             "manage_members": access.Rule(
-                is_org_admin_of, "Only this organisation's admins can manage its members."
+                is_org_admin_of,
+                "Only this organisation's admins can manage its members.",
+                role="org_admin",
             ),
         },
     )

@@ -12,8 +12,9 @@ from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from allauth.usersessions.models import UserSession
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -22,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from portal import access, audit
+from portal import access, audit, mfa, reauth, throttle
 from portal.models import Membership, Organisation, Role
 
 User = get_user_model()
@@ -214,7 +215,47 @@ def end_all_sessions(user) -> int:
     return len(sessions)
 
 
+def sign_out_everywhere(*, actor) -> int:
+    """End every session the actor has open, on every device; returns how many.
+
+    The API token is a separate credential for partner systems and keeps working: the
+    profile page offers to revoke it too.
+    """
+    _require_active(actor)
+    with transaction.atomic():
+        ended = end_all_sessions(actor)
+        audit.record(actor, "auth.signed_out_everywhere", actor, ended_sessions=ended)
+    return ended
+
+
 # --- API tokens (each user, for themselves) -------------------------------------------------
+
+
+def issue_api_token(*, request, username: str, password: str, otp: str = "") -> Token:
+    """Give a partner system a fresh token for the account whose credentials it presents.
+
+    The same throttle as the web sign-in guards it, and a code is needed once the account
+    has an authenticator app. Failures are recorded like failed sign-ins.
+    """
+    ip = audit.client_ip.get()
+    throttle.check(throttle.SIGN_IN, login=username, ip=ip)
+    user = authenticate(request, username=username, password=password)
+    if user is None:  # authenticate() has recorded the failed sign-in
+        throttle.failed(throttle.SIGN_IN, login=username, ip=ip)
+        raise ValidationError("The username or password is not correct.")
+    totp = reauth.totp_authenticator(user)
+    if totp is None and mfa.is_enrolled(user):
+        raise ValidationError(
+            "This account signs in with a passkey: create its API token on your profile page."
+        )
+    if totp is not None and not reauth.code_is_valid(totp, otp):
+        throttle.failed(throttle.SIGN_IN, login=username, ip=ip)
+        user_login_failed.send(
+            sender=__name__, credentials={"username": username}, request=request, reason="otp"
+        )
+        raise ValidationError({"otp": "The authenticator code is missing, wrong or already used."})
+    throttle.succeeded(throttle.SIGN_IN, login=username, ip=ip)
+    return rotate_api_token(actor=user)
 
 
 def rotate_api_token(*, actor) -> Token:
@@ -258,12 +299,15 @@ def _require_staff(actor) -> None:
     _require_active(actor)
     if not actor.is_staff:
         raise PermissionDenied("Only platform staff can manage organisations.")
+    if not mfa.may_act_as(actor, mfa.STAFF):
+        raise PermissionDenied(mfa.enrolment_message(mfa.STAFF))
 
 
 def _require_member_manager(actor, organisation: Organisation) -> None:
     """Org admins manage their own organisation; platform staff manage accounts anywhere."""
     _require_active(actor)
     if actor.is_staff:
+        _require_staff(actor)
         return
     access.require(actor, "manage_members", organisation)
 

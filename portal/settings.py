@@ -37,7 +37,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -76,8 +76,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.RequestScopeMiddleware",
+    "portal.middleware.SessionTimeoutMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
-    "portal.middleware.NoStoreMiddleware",
+    "portal.middleware.ResponseHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -188,11 +190,48 @@ ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+ACCOUNT_FORMS = {"reauthenticate": "portal.forms.ReauthenticateForm"}
+# Passkeys (WebAuthn) and authenticator apps, each with recovery codes as the fallback.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+# allauth guards against someone signing up with another person's address and locking them
+# out with 2FA. There is no sign-up here: an org admin sets each address when inviting.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # WebAuthn needs https, except on the dev server
+# A used code is remembered for one period, so no tolerance window may outlive that memory.
+MFA_TOTP_PERIOD = 30
+MFA_TOTP_TOLERANCE = 0
+#: Roles whose actions need the person to have enrolled in two-factor authentication (staff
+#: need it too). Until then they can use the portal, but not act in those roles.
+MFA_REQUIRED_ROLES = ["signatory", "org_admin"]
 USERSESSIONS_TRACK_ACTIVITY = True
 
+#: Failed password checks allowed per (attempts, seconds): per account from one address, and
+#: per address. Reaching a limit locks for the same number of seconds. See portal/throttle.py.
+THROTTLE_PER_ACCOUNT = (
+    int(os.environ.get("THROTTLE_ACCOUNT_ATTEMPTS", "5")),
+    int(os.environ.get("THROTTLE_ACCOUNT_SECONDS", str(15 * 60))),
+)
+THROTTLE_PER_ADDRESS = (
+    int(os.environ.get("THROTTLE_ADDRESS_ATTEMPTS", "50")),
+    int(os.environ.get("THROTTLE_ADDRESS_SECONDS", str(15 * 60))),
+)
+
+# The database cache is shared by every worker process: throttling counters, used TOTP codes
+# and allauth's own rate limits must hold across all of them. Its table is made by a migration.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "portal_cache",
+    }
+}
+
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
+#: A session ends after this many seconds without a request (default 30 minutes) ...
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+#: ... and this many seconds after sign-in, however active (default 12 hours).
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12 * 3600)))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -216,6 +255,12 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     if env_bool("BEHIND_TLS_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+#: Browser features no page of the portal uses, switched off for every page.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

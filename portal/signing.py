@@ -12,6 +12,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -66,6 +67,14 @@ def key_id(public_key_pem: str | None = None) -> str:
 def sign(data: bytes) -> str:
     """The portal's Ed25519 signature over data, base64-encoded."""
     return base64.b64encode(private_key().sign(data)).decode("ascii")
+
+
+def canonical_bytes(document: dict) -> bytes:
+    """The one byte form of a JSON document that the portal signs: sorted keys, compact
+    separators, no ASCII escaping, UTF-8 (the form evidence bundles sign their payload in)."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def verify(public_key_pem: str, data: bytes, signature_b64: str) -> bool:

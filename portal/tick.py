@@ -27,4 +27,17 @@ def _clear_expired_sessions(now) -> str:
     return f"{deleted} expired sessions removed"
 
 
+def _verify_audit_chain(now) -> str:
+    """Walk the whole chain; a break is recorded and staff are alerted, once per bad event."""
+    from portal import audit
+
+    report = audit.verify_chain()
+    if report.intact:
+        return f"audit chain intact ({report.checked} events)"
+    alert = audit.raise_chain_alarm(report)
+    outcome = "staff alerted" if alert is not None else "already alerted"
+    return f"audit chain BROKEN at event #{report.bad_event_id}: {report.reason}; {outcome}"
+
+
 register("sessions", _clear_expired_sessions)
+register("audit", _verify_audit_chain)

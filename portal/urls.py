@@ -15,6 +15,11 @@ portal_patterns = [
         name="organisation-detail",
     ),
     path(
+        "organisations/<slug:slug>/audit/",
+        views.OrganisationAuditView.as_view(),
+        name="organisation-audit",
+    ),
+    path(
         "organisations/<slug:slug>/members/",
         views.MemberListView.as_view(),
         name="member-list",
@@ -37,6 +42,11 @@ portal_patterns = [
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("profile/token/", views.TokenView.as_view(), name="profile-token"),
+    path(
+        "profile/sign-out-everywhere/",
+        views.SignOutEverywhereView.as_view(),
+        name="sign-out-everywhere",
+    ),
 ]
 
 urlpatterns = [
@@ -46,6 +56,11 @@ urlpatterns = [
     path("resources/", include("resources.urls")),
     path("calendar/", include(("projects.feed_urls", "calendar"))),
     path("projects/", include("projects.urls")),
+    path(
+        "accounts/password/change/",
+        views.PasswordChangeView.as_view(),
+        name="account_change_password",
+    ),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("portal.api.urls")),
     path("api/schema/", api_views.SchemaView.as_view(), name="api-schema"),

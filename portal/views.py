@@ -1,18 +1,25 @@
-"""HTML views of the core: dashboard, organisation directory, members and profile.
+"""HTML views of the core: dashboard, organisation directory, members, audit log and profile.
 
 Views translate HTTP into service calls; access comes from the base classes.
 """
 
+from allauth.account import views as allauth_views
+from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 from rest_framework.authtoken.models import Token
 
-from portal import access, audit, dashboard, services, signing
+from portal import access, audit, audit_log, dashboard, mfa, services, signing
 from portal.base_views import (
     AccessListView,
     ChildListView,
@@ -20,7 +27,7 @@ from portal.base_views import (
     PublicMixin,
     SignedInMixin,
 )
-from portal.filters import MemberFilter, OrganisationFilter
+from portal.filters import AuditEventFilter, MemberFilter, OrganisationFilter
 from portal.forms import InviteMemberForm, MemberRolesForm, TokenForm, add_service_errors
 from portal.models import Organisation
 
@@ -58,7 +65,8 @@ class OrganisationDetailView(ObjectAccessMixin, DetailView):
         context["can_manage_members"] = access.can(user, "manage_members", organisation)
         if context["can_view_members"]:
             context["member_count"] = organisation.memberships.filter(user__is_active=True).count()
-        if access.can(user, "view_history", organisation):
+        context["can_view_history"] = access.can(user, "view_history", organisation)
+        if context["can_view_history"]:
             context["timeline"] = audit.timeline(
                 organisation,
                 also=Q(object_type="portal.membership", organisation=organisation),
@@ -85,6 +93,95 @@ class MemberListView(ChildListView):
         context = super().get_context_data(**kwargs)
         context["can_manage_members"] = access.can(self.request.user, "manage_members", self.object)
         return context
+
+
+class OrganisationAuditView(ChildListView):
+    """The organisation's audit log, for its admins: every event about it or by its members,
+    newest first, filtered and exported as CSV, with what they may not see withheld."""
+
+    model = Organisation
+    access_action = "view_history"
+    filterset_class = AuditEventFilter
+    # Never object_repr: searching it would reveal the names the log withholds.
+    search_fields = ("action", "actor_label")
+    sort_options = {"-time": "-id", "time": "id"}
+    default_sort = "-time"
+    paginate_by = 50
+    template_name = "portal/audit_log.html"
+    results_template = "portal/audit_rows.html"
+    results_partial = "portal/audit_results.html"
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("format") == "csv":
+            events = self.get_queryset()
+            if self.filters_valid():
+                return self.csv_response(events)
+            # Invalid filters show the page with their errors rather than a wrong file.
+        return super().get(request, *args, **kwargs)
+
+    def get_child_queryset(self):
+        return audit_log.concerning(self.object)
+
+    def get_queryset(self):
+        events = super().get_queryset()
+        return events if self.filters_valid() else events.none()
+
+    def filters_valid(self) -> bool:
+        return self.filterset.form.is_valid()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        query = self.request.GET.copy()
+        for name in ("page", "format"):
+            query.pop(name, None)
+        context.update(
+            entries=audit_log.entries(self.request.user, context["object_list"]),
+            query_without_page=query.urlencode(),
+            title=f"Audit log of {self.object.name}",
+            empty_title="No events yet",
+            empty_text="Sign-ins, changes and refused access concerning "
+            f"{self.object.name} appear here as they happen.",
+        )
+        if not self.filters_valid():
+            # The filter bar shows each error by its field; htmx refreshes only the results,
+            # so they say it too.
+            form = self.filterset.form
+            problems = [
+                f"{form.fields[name].label if name in form.fields else 'Filters'}: "
+                + " ".join(errors)
+                for name, errors in form.errors.items()
+            ]
+            context.update(
+                empty_title="The filters are not valid, so nothing is shown",
+                empty_text=" ".join(problems),
+            )
+        return context
+
+    def csv_response(self, events) -> StreamingHttpResponse:
+        # An export takes the log out of the portal: it is recorded, with what was asked for.
+        exported = audit.record(
+            self.request.user,
+            "audit.exported",
+            self.object,
+            organisation=self.object,
+            filters={
+                name: value
+                for name, value in self.filterset.form.cleaned_data.items()
+                if value not in (None, "")
+            },
+            search=self.search,
+            sort=self.sort,
+        )
+        # The file is the log as it stood when asked for, without the export itself.
+        events = events.filter(pk__lt=exported.pk)
+        response = StreamingHttpResponse(
+            audit_log.csv_lines(self.request.user, events),
+            content_type="text/csv; charset=utf-8",
+        )
+        filename = f"audit-log-{self.object.slug}-{timezone.now():%Y%m%d}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 class InviteMemberView(ObjectAccessMixin, FormView):
@@ -193,8 +290,11 @@ class ProfileView(SignedInMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["has_token"] = Token.objects.filter(user=self.request.user).exists()
+        user = self.request.user
+        context["has_token"] = Token.objects.filter(user=user).exists()
         context["token_form"] = TokenForm()
+        context["mfa_enrolled"] = mfa.is_enrolled(user)
+        context["mfa_required_for"] = [mfa.role_label(r) for r in mfa.roles_needing_mfa(user)]
         return context
 
 
@@ -220,6 +320,27 @@ class TokenView(SignedInMixin, FormView):
     def form_invalid(self, form):
         messages.error(self.request, "Choose whether to rotate or revoke your token.")
         return HttpResponseRedirect(reverse("portal:profile"))
+
+
+@method_decorator(reauthentication_required, name="dispatch")
+class PasswordChangeView(allauth_views.PasswordChangeView):
+    """allauth's password change, behind the same fresh proof as changing two-factor
+    settings: the password and, when enrolled, a code, within the last five minutes."""
+
+
+class SignOutEverywhereView(SignedInMixin, View):
+    """End the person's sessions on every device, this one included."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        ended = services.sign_out_everywhere(actor=request.user)
+        request.sign_out_reason = "signed_out_everywhere"
+        logout(request)  # this browser's session may predate session tracking
+        messages.success(
+            request, f"You were signed out everywhere ({ended} session{pluralize(ended)} ended)."
+        )
+        return redirect(settings.LOGIN_URL)
 
 
 class SigningKeyView(PublicMixin, View):

@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from agreements.forms import ReauthenticationForm
+from portal.forms import ReauthenticationForm
 from portal.vocabulary import TLP, DataCategory
 from resources.models import ResourceKind
 

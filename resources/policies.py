@@ -9,7 +9,7 @@ Only the owner's programme managers share, revoke and change; recipients never r
 from django.db.models import Q
 
 from agreements.models import Agreement
-from portal import access
+from portal import access, mfa
 from portal.vocabulary import TLP
 from resources.models import (
     Resource,
@@ -58,7 +58,9 @@ def is_owner_programme_manager(user, resource: Resource) -> bool:
 def may_read_access_report(user, resource: Resource) -> bool:
     m = _membership(user)
     return bool(
-        m and m.organisation_id == resource.owner_id and (m.programme_manager or m.org_admin)
+        m
+        and m.organisation_id == resource.owner_id
+        and (m.programme_manager or mfa.may_act_as(user, "org_admin"))
     )
 
 
@@ -80,7 +82,7 @@ def may_read_agreement_access_report(user, agreement) -> bool:
     m = _membership(user)
     return bool(
         m
-        and (m.programme_manager or m.org_admin)
+        and (m.programme_manager or mfa.may_act_as(user, "org_admin"))
         and agreement.parties.filter(organisation_id=m.organisation_id).exists()
     )
 

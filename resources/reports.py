@@ -10,15 +10,14 @@ the agreement (which covers only resources the viewer's organisation owns).
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
 
 from django import forms
 from django.db.models import Q, QuerySet
 
+from portal import csv_export
 from portal.models import AuditEvent, Organisation
 from resources.models import Resource, Share
 
@@ -57,9 +56,6 @@ CSV_HEADER = [
     "agreement",
     "detail",
 ]
-
-#: A spreadsheet runs a cell that starts with one of these as a formula (OWASP's list).
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- Scope and filters ------------------------------------------------------------------------
@@ -212,19 +208,9 @@ def rows(events: Iterable[AuditEvent]) -> list[Row]:
 def csv_lines(events: QuerySet[AuditEvent], *, batch: int = 2000) -> Iterator[str]:
     """The report as CSV text, a header then one line per event, safe to open in a
     spreadsheet; streamed in batches so a long report never sits in memory."""
-    buffer = _LineBuffer()
-    writer = csv.writer(buffer)
-    yield writer.writerow(CSV_HEADER)
-    iterator = events.iterator(chunk_size=batch)
-    while chunk := list(islice(iterator, batch)):
-        for row in rows(chunk):
-            yield writer.writerow([safe_cell(value) for value in _csv_values(row)])
-
-
-def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
+    return csv_export.stream(
+        CSV_HEADER, events, lambda chunk: [_csv_values(row) for row in rows(chunk)], batch=batch
+    )
 
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -291,10 +277,3 @@ def _csv_values(row: Row) -> list:
         row.agreement,
         row.detail,
     ]
-
-
-class _LineBuffer:
-    """csv.writer writes into this and gets the line back, so lines can be streamed."""
-
-    def write(self, value: str) -> str:
-        return value

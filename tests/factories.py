@@ -1,6 +1,16 @@
 """Factories that build the world through the services, as real use would."""
 
 import factory
+from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from portal import services
@@ -11,11 +21,30 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 def platform_staff():
-    """The platform operator the factories act as (created once per test database)."""
+    """The platform operator the factories act as (created once per test database), with an
+    authenticator app as every staff member must have."""
     staff = User.objects.filter(username="factory-staff").first()
     if staff is None:
         staff = User.objects.create_superuser("factory-staff", "staff@portal.example", PASSWORD)
+        enrol_totp(staff)
     return staff
+
+
+def enrol_totp(user, secret: str | None = None) -> str:
+    """Give user an authenticator app, as they would on the two-factor page; returns the
+    secret."""
+    secret = secret or generate_totp_secret()
+    TOTP.activate(user, secret)
+    user.__dict__.pop("_mfa_enrolled", None)
+    return secret
+
+
+def totp_code(user) -> str:
+    """The code user's authenticator app shows right now."""
+    authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+    secret = get_mfa_adapter().decrypt(authenticator.data["secret"])
+    counters = list(yield_hotp_counters_from_time())
+    return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
 
 
 class OrganisationFactory(factory.Factory):
@@ -44,9 +73,11 @@ class UserFactory(factory.Factory):
     first_name = "Test"
     last_name = factory.Sequence(lambda n: f"Person{n}")
     roles = ()
+    #: None: enrolled in two-factor authentication when a role requires it, as in real use.
+    mfa = None
 
     @classmethod
-    def _create(cls, model_class, organisation, roles, **kwargs):
+    def _create(cls, model_class, organisation, roles, mfa, **kwargs):
         membership = services.invite_member(
             actor=platform_staff(),
             organisation=organisation,
@@ -57,4 +88,6 @@ class UserFactory(factory.Factory):
         user = membership.user
         user.set_password(PASSWORD)
         user.save(update_fields=["password"])
+        if mfa or (mfa is None and set(roles) & set(settings.MFA_REQUIRED_ROLES)):
+            enrol_totp(user)
         return user

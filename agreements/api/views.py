@@ -18,7 +18,7 @@ from agreements.filters import AgreementFilter
 from agreements.models import Agreement
 from portal import audit, reauth
 from portal.api.base import AccessViewSet
-from portal.api.errors import Conflict
+from portal.api.errors import Conflict, ErrorSerializer
 
 
 class AgreementViewSet(
@@ -124,7 +124,12 @@ class AgreementViewSet(
         amendment = services.amend(actor=request.user, agreement=self.get_object())
         return self._respond(amendment, status.HTTP_201_CREATED)
 
-    @extend_schema(responses={200: OpenApiResponse(description="The signed JSON evidence bundle.")})
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(description="The signed JSON evidence bundle."),
+            409: OpenApiResponse(ErrorSerializer, description="Not every party has signed yet."),
+        }
+    )
     @action(detail=True, methods=["get"])
     def evidence(self, request, pk=None):
         from agreements import evidence

@@ -1,6 +1,7 @@
 """Base classes for every API view, so no endpoint can forget the access layer.
 
 - `SignedInAPIMixin`: authentication required (token or session).
+- `RoleRequiredAPIMixin`: for holders of one role in their organisation, whichever it is.
 - `AccessViewSet`: lists pass through `access.visible_to`; one object is fetched with
   `access.get_object_or_404`, which answers 404 for hidden and 403 for not-allowed.
 
@@ -9,16 +10,44 @@ tests/access/test_meta.py fails for any routed API view that does not derive fro
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import Http404
 from rest_framework import routers
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.viewsets import GenericViewSet
 
-from portal import access
+from portal import access, mfa
+from portal.api.errors import PortalAutoSchema
+from portal.models import Role
 
 
 class SignedInAPIMixin:
     permission_classes = [IsAuthenticated]
+    schema = PortalAutoSchema()
+
+
+class HoldsRequiredRole(BasePermission):
+    """The caller holds the view's `required_role` and may act in it now (enrolled in
+    two-factor authentication where the role needs it); the refusal says which."""
+
+    def has_permission(self, request, view) -> bool:
+        role = view.required_role
+        membership = getattr(request.user, "membership", None)
+        if membership is None or not membership.has_role(role):
+            self.message = f"This is for {Role(role).label.lower()}s."
+            return False
+        if not mfa.may_act_as(request.user, role):
+            self.message = mfa.enrolment_message(role)
+            return False
+        return True
+
+
+class RoleRequiredAPIMixin(SignedInAPIMixin):
+    """An endpoint for holders of one role in their organisation, whichever organisation."""
+
+    required_role: str = ""
+    permission_classes = [IsAuthenticated, HoldsRequiredRole]
 
 
 class AccessViewSet(SignedInAPIMixin, GenericViewSet):
@@ -48,18 +77,31 @@ class AccessViewSet(SignedInAPIMixin, GenericViewSet):
 
     def get_object(self):
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        queryset = self.get_base_queryset()
         obj = access.get_object_or_404(
             self.request.user,
-            self.get_base_queryset(),
+            queryset,
             self.access_action_for(self.action),
-            **{self.lookup_field: self.kwargs[lookup_url_kwarg]},
+            **{self.lookup_field: self._lookup_value(queryset, self.kwargs[lookup_url_kwarg])},
         )
         self.check_object_permissions(self.request, obj)
         return obj
 
+    def _lookup_value(self, queryset: QuerySet, raw: str):
+        """The URL's key as the lookup field's value; a key no row could have (an id that is
+        not a number) is a 404 like any other missing object, not a crash in the query."""
+        meta = queryset.model._meta
+        field = meta.pk if self.lookup_field == "pk" else meta.get_field(self.lookup_field)
+        try:
+            return field.to_python(raw)
+        except ValidationError:
+            raise Http404 from None
+
 
 class PortalAPIRootView(SignedInAPIMixin, routers.APIRootView):
     """The API's index of endpoints, for signed-in callers."""
+
+    schema = None  # an index of links, not an operation: kept out of the schema, as by DRF
 
 
 class PortalRouter(routers.DefaultRouter):

@@ -1,10 +1,14 @@
-"""Every API error is JSON with a human-readable message."""
+"""Every API error is JSON with a human-readable message, and the schema says so."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, status
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from portal import throttle
 from portal.states import TransitionNotAllowed
 
 
@@ -36,6 +40,52 @@ def exception_handler(exc, context):
     return response
 
 
+class ErrorSerializer(serializers.Serializer):
+    """The body of every refusal, as `exception_handler` writes it."""
+
+    message = serializers.CharField(help_text="What went wrong, in words for people.")
+    code = serializers.CharField(help_text="What went wrong, for programs: invalid, not_found, ...")
+    errors = serializers.DictField(
+        required=False, help_text="Invalid input only: the messages, per field."
+    )
+
+
+class PortalAutoSchema(AutoSchema):
+    """Documents the refusals an operation can answer next to its success, so a client (and
+    the schema fuzzer) knows every status it may get and the shape of its body."""
+
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is None:
+            return None
+        for code, description in self._refusals(operation):
+            operation["responses"].setdefault(
+                code,
+                self._get_response_for_code(
+                    OpenApiResponse(ErrorSerializer, description=description), code
+                ),
+            )
+        return operation
+
+    def _refusals(self, operation):
+        located = {parameter["in"] for parameter in operation.get("parameters", [])}
+        writes = self.method not in ("GET", "HEAD", "OPTIONS")
+        if writes or "query" in located:
+            yield "400", "The request is not valid; `errors` says why, per field."
+        if not all(isinstance(p, AllowAny) for p in self.view.get_permissions()):
+            yield "401", "No valid credentials were given."
+            yield "403", "Not allowed: the object is visible to you, but this action is not yours."
+        if located & {"path", "query"}:
+            # A page past the end is a 404 too.
+            yield "404", "No such object, or one you may not see (they look alike)."
+        if writes:
+            yield "409", "The object's state does not allow this now; `message` says why."
+        if "requestBody" in operation:
+            yield "415", "The body is not in a media type this operation reads."
+        if self.view.get_throttles():
+            yield "429", "Too many attempts; try again later."
+
+
 def _first_message(errors) -> str:
     if isinstance(errors, dict):
         for field, value in errors.items():
@@ -54,6 +104,8 @@ def _first_message(errors) -> str:
 
 def _from_django(exc):
     """Services speak Django's exceptions; the API answers them with their messages."""
+    if isinstance(exc, throttle.Throttled):
+        return exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
     if isinstance(exc, TransitionNotAllowed):
         return Conflict(" ".join(exc.messages))
     if isinstance(exc, DjangoValidationError):

@@ -7,6 +7,8 @@ from portal.models import Membership, Organisation
 class OrganisationSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
     country_name = serializers.CharField(source="country.name", read_only=True)
+    # Declared so the schema admits the empty value an organisation without a site has.
+    website = serializers.URLField(read_only=True, allow_blank=True)
 
     class Meta:
         model = Organisation
@@ -38,3 +40,50 @@ class MeSerializer(serializers.ModelSerializer):
         model = get_user_model()
         fields = ["id", "username", "name", "email", "organisation", "roles"]
         read_only_fields = fields
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, style={"input_type": "password"})
+    otp = serializers.CharField(
+        max_length=12,
+        required=False,
+        allow_blank=True,
+        help_text="The code from the authenticator app; required once it is set up.",
+    )
+
+
+class TokenResponseSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    username = serializers.CharField()
+
+
+class AuditHeadSerializer(serializers.Serializer):
+    """The audit trail's latest event, signed by the portal: keep it, and check it later with
+    `manage.py verify_audit --head FILE`."""
+
+    format = serializers.CharField(
+        read_only=True, help_text="Always cooperation-portal-audit-head/1."
+    )
+    event_id = serializers.IntegerField(read_only=True, help_text="The latest event's id.")
+    hash = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        read_only=True,
+        help_text="The latest event's SHA-256 chain hash, in hex.",
+    )
+    created_at = serializers.DateTimeField(
+        read_only=True, help_text="When the latest event was recorded (UTC, ISO 8601)."
+    )
+    signed_at = serializers.DateTimeField(
+        read_only=True, help_text="When the portal signed this head (UTC, ISO 8601)."
+    )
+    key_id = serializers.CharField(
+        read_only=True,
+        help_text="The id of the portal's signing key, as published at "
+        "/.well-known/portal-signing-key (X-Key-Id).",
+    )
+    signature = serializers.CharField(
+        read_only=True,
+        help_text="Base64 Ed25519 signature over the compact, sorted-key UTF-8 JSON of every "
+        "other field of this object.",
+    )

@@ -10,5 +10,7 @@ router.register("organisations", views.OrganisationViewSet, basename="organisati
 
 urlpatterns = [
     path("me/", views.MeView.as_view(), name="api-me"),
+    path("audit/head/", views.AuditHeadView.as_view(), name="api-audit-head"),
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("", include(router.urls)),
 ]

@@ -1,19 +1,55 @@
-"""API of the core: who am I, and the organisation directory."""
+"""API of the core: who am I, the organisation directory, and the audit trail's signed head."""
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework import mixins
+from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api.base import AccessViewSet, SignedInAPIMixin
-from portal.api.serializers import MemberSerializer, MeSerializer, OrganisationSerializer
+from portal import audit, services
+from portal.api.base import AccessViewSet, RoleRequiredAPIMixin, SignedInAPIMixin
+from portal.api.serializers import (
+    AuditHeadSerializer,
+    MemberSerializer,
+    MeSerializer,
+    OrganisationSerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
+from portal.base_views import PublicMixin
 from portal.filters import OrganisationFilter
-from portal.models import Organisation
+from portal.models import Organisation, Role
+
+
+class TokenView(PublicMixin, APIView):
+    """Create (or rotate) your API token with your username, password and, once you have set
+    up an authenticator app, its code. Public by nature: it is how a partner system signs in.
+
+    Failed attempts are throttled per account and address and per address (429 with a
+    Retry-After header); every failure is in the audit trail. Any earlier token stops working.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    http_method_names = ["post", "options"]
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={201: TokenResponseSerializer},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = TokenRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token = services.issue_api_token(request=request._request, **serializer.validated_data)
+        payload = {"token": token.key, "username": token.user.get_username()}
+        return Response(TokenResponseSerializer(payload).data, status=status.HTTP_201_CREATED)
 
 
 class MeView(SignedInAPIMixin, APIView):
@@ -37,12 +73,40 @@ class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acce
     access_actions = {"members": "view_members"}
 
     @extend_schema(responses=MemberSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    # The directory's filters, search and ordering do not apply to a member list.
+    @action(detail=True, methods=["get"], filter_backends=[])
     def members(self, request, slug=None):
         organisation = self.get_object()
         memberships = organisation.memberships.select_related("user").order_by("user__username")
         page = self.paginate_queryset(memberships)
         return self.get_paginated_response(MemberSerializer(page, many=True).data)
+
+
+class AuditHeadView(RoleRequiredAPIMixin, APIView):
+    """The audit trail's latest event id and hash, signed now with the portal's key.
+
+    For organisation admins of any organisation: kept outside the portal, a head lets them
+    prove later (`manage.py verify_audit --head FILE`) that the trail up to it was not
+    rewritten. It names no object and no actor, so it shows nothing of any partner's content.
+    """
+
+    required_role = Role.ORG_ADMIN
+
+    @extend_schema(
+        responses={
+            200: AuditHeadSerializer,
+            403: OpenApiResponse(
+                description="Not an organisation admin, or not yet enrolled in two-factor "
+                "authentication; the message says which."
+            ),
+            404: OpenApiResponse(description="The audit trail has no events yet."),
+        }
+    )
+    def get(self, request):
+        head = audit.signed_head()
+        if head is None:
+            raise NotFound("The audit trail has no events yet.")
+        return Response(AuditHeadSerializer(head).data)
 
 
 class SchemaView(SignedInAPIMixin, SpectacularAPIView):

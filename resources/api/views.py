@@ -121,7 +121,8 @@ class ResourceViewSet(
     @extend_schema(
         parameters=[VERSION_PARAMETER],
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
+            # Any type that passed the upload checks: the one detected from its bytes.
+            (200, "*/*"): OpenApiResponse(
                 OpenApiTypes.BINARY,
                 description="The file, as an attachment, with the type detected at upload.",
             )
@@ -149,8 +150,9 @@ class ResourceViewSet(
         response["X-Content-Type-Options"] = "nosniff"
         return response
 
+    # The resource list's filters, search and ordering do not apply to what is under one.
     @extend_schema(responses=VersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def versions(self, request, pk=None):
         resource = self.get_object()
         versions = resource.versions.select_related("uploaded_by").order_by("-number")
@@ -171,7 +173,7 @@ class ResourceViewSet(
         return Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=ShareSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def shares(self, request, pk=None):
         resource = self.get_object()
         shares = resource.shares.select_related(
@@ -214,7 +216,7 @@ class ResourceViewSet(
         return Response(ShareSerializer(share, context=self._share_context(resource)).data)
 
     @extend_schema(parameters=REPORT_PARAMETERS, responses=AccessLogRowSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="access-log")
+    @action(detail=True, methods=["get"], url_path="access-log", filter_backends=[])
     def access_log(self, request, pk=None):
         resource = self.get_object()
         form = reports.ReportFilterForm(request.query_params)

@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 
 from agreements.models import Agreement, AgreementStatus, Signature
 from portal import services as portal_services
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, totp_code
 
 
 def api(user) -> APIClient:
@@ -50,7 +50,8 @@ def test_full_lifecycle_through_the_api(people):
     assert len(submitted.json()["content_hash"]) == 64
 
     for signatory in (people.a_signatory, people.b_signatory):
-        signed = api(signatory).post(url + "sign/", {"password": PASSWORD}, format="json")
+        proof = {"password": PASSWORD, "otp": totp_code(signatory)}
+        signed = api(signatory).post(url + "sign/", proof, format="json")
         assert signed.status_code == 200, signed.json()
     final = pm.get(url).json()
     assert final["status"] == "active"
@@ -134,7 +135,7 @@ def test_decline_through_the_api_needs_reason_and_password(draft, people):
     assert missing.status_code == 400 and "reason" in missing.json()["errors"]
     declined = signatory.post(
         f"/api/v1/agreements/{draft.pk}/decline/",
-        {"password": PASSWORD, "reason": "Scope too wide"},
+        {"password": PASSWORD, "otp": totp_code(people.b_signatory), "reason": "Scope too wide"},
         format="json",
     )
     assert declined.status_code == 200 and declined.json()["status"] == "draft"

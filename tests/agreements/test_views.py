@@ -12,7 +12,7 @@ from agreements import services
 from agreements.models import Agreement, AgreementStatus, Signature
 from portal.models import AuditEvent, Notification
 from tests.agreements.conftest import draft_between, fresh_reauth
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, totp_code
 
 
 def test_list_shows_own_agreements_and_search_finds_them(draft, people, client):
@@ -90,7 +90,14 @@ def test_sign_page_wants_the_password_and_explains_a_wrong_one(draft, people, cl
     assert not Signature.objects.exists()
     assert AuditEvent.objects.filter(action="auth.reauthentication_failed").exists()
 
-    right = client.post(f"/agreements/{draft.pk}/sign/", {"password": PASSWORD})
+    no_code = client.post(f"/agreements/{draft.pk}/sign/", {"password": PASSWORD})
+    assert "Enter the code from your authenticator app." in no_code.content.decode()
+    assert not Signature.objects.exists()
+
+    right = client.post(
+        f"/agreements/{draft.pk}/sign/",
+        {"password": PASSWORD, "otp": totp_code(people.b_signatory)},
+    )
     assert right.status_code == 302
     assert Signature.objects.get().user == people.b_signatory
 

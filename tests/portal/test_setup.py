@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from portal import access
+from portal.demo_mfa import current_code, demo_totp_secret
 from portal.models import Organisation, OrganisationKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +85,8 @@ def test_seed_demo_is_idempotent_and_leaves_no_grant_drift(db, capsys):
         assert all(any(column) for column in zip(*roles, strict=True)), organisation
     out = capsys.readouterr().out
     assert "demo-portal-2026" in out and "ee-csirt-signatory" in out
+    assert demo_totp_secret("ee-csirt-signatory") in out
+    assert demo_totp_secret("operator") in out
     assert access.reconcile(repair=False).clean
     call_command("verify_audit")
 
@@ -96,6 +99,26 @@ def test_demo_accounts_sign_in_with_the_printed_password(db, client):
     )
     assert response.status_code == 302
     assert "Finnish National Cyber Security Centre" in client.get("/").content.decode()
+
+
+@override_settings(DEBUG=True)
+def test_demo_signatories_sign_in_with_the_printed_secret(db, client, capsys):
+    call_command("seed_demo")
+    call_command("demo_code", "fi-ncsc-signatory")
+    code = capsys.readouterr().out.strip().splitlines()[-1]
+    assert code == current_code("fi-ncsc-signatory")
+
+    client.post("/accounts/login/", {"login": "fi-ncsc-signatory", "password": "demo-portal-2026"})
+    response = client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert "Finnish National Cyber Security Centre" in page
+    assert "Set up two-factor authentication" not in page
+
+
+def test_demo_code_refuses_outside_the_demo(db):
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("demo_code", "fi-ncsc-signatory")
 
 
 def test_tick_runs_its_jobs_and_is_idempotent(db, capsys):

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from portal import csv_export
 from portal.models import AuditEvent
 from resources import reports, services
 from tests.resources.conftest import new_resource, share_with_b
@@ -152,8 +153,8 @@ def test_an_export_is_recorded_and_shows_in_the_next_one_not_in_itself(used, cli
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_cells_that_a_spreadsheet_would_run_are_kept_as_text(text):
-    assert reports.safe_cell(text) == "'" + text
-    assert reports.safe_cell("Plain title") == "Plain title"
+    assert csv_export.safe_cell(text) == "'" + text
+    assert csv_export.safe_cell("Plain title") == "Plain title"
 
 
 def test_the_agreement_report_shows_only_the_viewers_own_resources(used, client):

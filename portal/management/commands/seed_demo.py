@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import override_settings
 
-from portal import demo, services
+from portal import demo, mfa, services
+from portal.demo_mfa import demo_totp_secret, enrol_demo_totp
 from portal.models import Organisation, OrganisationKind, Role
 
 User = get_user_model()
@@ -73,6 +74,7 @@ class Command(BaseCommand):
             staff = User.objects.create_superuser(
                 STAFF_USERNAME, "operator@portal.example", DEMO_PASSWORD
             )
+        enrol_demo_totp(staff)
         return staff
 
     def _organisation(self, staff, slug, name, country, kind) -> Organisation:
@@ -91,7 +93,10 @@ class Command(BaseCommand):
 
     def _person(self, staff, organisation, suffix, first, last, roles) -> None:
         username = f"{organisation.slug}-{suffix}"
-        if User.objects.filter(username=username).exists():
+        existing = User.objects.filter(username=username).first()
+        if existing is not None:
+            if mfa.roles_needing_mfa(existing):
+                enrol_demo_totp(existing)
             return
         membership = services.invite_member(
             actor=staff,
@@ -107,6 +112,8 @@ class Command(BaseCommand):
         user = membership.user
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
+        if mfa.roles_needing_mfa(user):
+            enrol_demo_totp(user)  # as they must before signing or administering
 
     def _print_credentials(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -115,3 +122,17 @@ class Command(BaseCommand):
         for slug, name, country, _kind in ORGANISATIONS:
             people = ", ".join(f"{slug}-{suffix}" for suffix, *_ in PEOPLE)
             self.stdout.write(f"  {name} ({country}): {people}")
+        self.stdout.write("")
+        self.stdout.write(
+            "Signatories, org admins and staff sign in with a second factor. Add these TOTP "
+            "secrets to an authenticator app, or print the current code with "
+            "`manage.py demo_code USERNAME`:"
+        )
+        usernames = [STAFF_USERNAME] + [
+            f"{slug}-{suffix}"
+            for slug, *_ in ORGANISATIONS
+            for suffix, _first, _last, roles in PEOPLE
+            if {role.value for role in roles} & set(settings.MFA_REQUIRED_ROLES)
+        ]
+        for username in usernames:
+            self.stdout.write(f"  {username:<28} {demo_totp_secret(username)}")
