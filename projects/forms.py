@@ -10,6 +10,7 @@ from django.db.models import Q
 from agreements.forms import DateInput
 from agreements.models import Agreement
 from portal import access
+from portal.forms import ModelMultipleChoiceField
 from portal.models import Organisation
 from portal.vocabulary import TLP
 from projects import services
@@ -130,13 +131,13 @@ class ProjectCreateForm(ProjectDetailsForm):
         queryset=Agreement.objects.none(),
         help_text="A joint R&D agreement or an MoU in force; every participant must be a party.",
     )
-    partners = forms.ModelMultipleChoiceField(
+    partners = ModelMultipleChoiceField(
         queryset=Organisation.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
         help_text="They do the work with you. Hold Ctrl or ⌘ to pick several.",
     )
-    observers = forms.ModelMultipleChoiceField(
+    observers = ModelMultipleChoiceField(
         queryset=Organisation.objects.none(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
@@ -301,7 +302,7 @@ class SubmitItemForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="What was done, and where reviewers find the proof.",
     )
-    resources = forms.ModelMultipleChoiceField(
+    resources = ModelMultipleChoiceField(
         label="Linked resources",
         queryset=Resource.objects.none(),
         required=False,
@@ -309,7 +310,7 @@ class SubmitItemForm(forms.Form):
         help_text="Resources you can see. A participant who cannot see one is told it exists, "
         "never what it is.",
     )
-    versions = forms.ModelMultipleChoiceField(
+    versions = ModelMultipleChoiceField(
         label="Linked resource versions",
         queryset=ResourceVersion.objects.none(),
         required=False,
@@ -325,8 +326,10 @@ class SubmitItemForm(forms.Form):
         help_text="Required after the due date.",
     )
 
-    def __init__(self, *args, user, is_milestone: bool, **kwargs):
+    def __init__(self, *args, user, is_milestone: bool, is_late: bool, **kwargs):
         super().__init__(*args, **kwargs)
+        if not is_late:  # asked only when there is something to explain
+            del self.fields["late_justification"]
         visible = access.visible_to(user, Resource.objects.all())
         if is_milestone:
             del self.fields["versions"]
@@ -383,7 +386,7 @@ class InjectForm(forms.Form):
     )
     title = forms.CharField(max_length=200)
     description = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 6}))
-    targets = forms.ModelMultipleChoiceField(
+    targets = ModelMultipleChoiceField(
         queryset=None,
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose the participants this inject goes to."},

@@ -806,6 +806,7 @@ class SubmitItemView(ItemPage):
             **super().get_form_kwargs(),
             "user": self.request.user,
             "is_milestone": isinstance(self.item, Milestone),
+            "is_late": timezone.localdate() > self.item.due_date,
         }
 
     def get_initial(self):
@@ -819,7 +820,7 @@ class SubmitItemView(ItemPage):
             evidence=data["evidence"],
             resources=data.get("resources") or (),
             versions=data.get("versions") or (),
-            late_justification=data["late_justification"],
+            late_justification=data.get("late_justification", ""),
         )
         return f"{item.code} submitted: the reviewers have been asked to review it."
 

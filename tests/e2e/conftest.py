@@ -61,6 +61,12 @@ class Watch:
     """What went wrong on the pages of one test, reported when it ends."""
 
     problems: list[str] = field(default_factory=list)
+    #: Addresses a test opens expecting a refusal (a 404 for an outsider): the browser logs
+    #: those as console errors, and they are the point of the test, not a fault.
+    expected_refusals: set[str] = field(default_factory=set)
+
+    def expect_refusal(self, url: str) -> None:
+        self.expected_refusals.add(url)
 
     def attach(self, page) -> None:
         page.on("console", self._console)
@@ -69,6 +75,8 @@ class Watch:
         page.on("request", self._request)
 
     def _console(self, message) -> None:
+        if urlsplit(message.location.get("url", "")).path in self.expected_refusals:
+            return
         if message.type == "error":
             self.problems.append(f"console error: {message.text} ({message.location})")
 
