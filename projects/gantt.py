@@ -86,7 +86,8 @@ def render_gantt(project, items, work_packages, today: datetime.date) -> SafeStr
     return format_html(
         '<figure class="gantt" aria-labelledby="{0}-caption">'
         '<figcaption id="{0}-caption" class="visually-hidden">Timeline of {1}</figcaption>'
-        '<div class="gantt-scroll">{2}</div>{3}{4}</figure>',
+        '<div class="gantt-scroll" role="region" tabindex="0" aria-labelledby="{0}-caption">'
+        "{2}</div>{3}{4}</figure>",
         ident,
         project.acronym,
         mark_safe("".join(parts)),  # noqa: S308  (every part is built by format_html)
