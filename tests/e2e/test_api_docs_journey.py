@@ -33,7 +33,7 @@ def test_authorise_with_a_token_and_list_agreements(e2e_world, new_page):
         operation.get_by_role("button", name="Execute").click()
     assert sent.value.headers.get("authorization") == f"Token {token}"
 
-    body = operation.locator(".responses-wrapper .response .microlight").first
+    body = operation.locator(".live-responses-table .response .microlight").first
     body.wait_for()
     text = body.inner_text()
     assert "Atlantis-Borealis threat exchange" in text
