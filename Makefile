@@ -7,7 +7,11 @@ PORT ?= 8000
 # axe-core for the end-to-end tests' accessibility checks, from npm when npm is there.
 NODE_STAMP := node_modules/.installed-$(shell cksum package-lock.json | cut -d' ' -f1)
 
-.PHONY: demo test install tick clean
+SCALE ?= small
+BENCH_STAMP := $(VENV)/.bench-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432
+
+.PHONY: demo test install tick clean bench fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +38,25 @@ test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The schema fuzzer (tests/fuzz) at length: FUZZ_EXAMPLES requests per operation and user
+# (`make test` sends 50, the same ones every run) from fresh random seeds. FUZZ_OPERATIONS=x
+# fuzzes only the operations whose label contains x.
+FUZZ_EXAMPLES ?= 500
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/pytest tests/fuzz -q
+
+# The performance harness (README, Performance): seeds or reuses portal_bench_$(SCALE) in the
+# local PostgreSQL (created when missing), then measures latency, query counts, the comparison
+# with naive guardian and the SQL floor, and throughput. BENCH_ARGS="--reseed" seeds anew.
+$(BENCH_STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench]"
+	@rm -f $(VENV)/.bench-installed-*
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	BENCH_POSTGRES=$(BENCH_POSTGRES) $(BIN)/python -m bench --scale $(SCALE) $(BENCH_ARGS)
 
 tick: $(STAMP)
 	DEBUG=1 $(BIN)/python manage.py tick

@@ -6,6 +6,7 @@ import django_filters
 from django.utils import timezone
 
 from agreements.models import Agreement, AgreementKind, AgreementStatus
+from portal.filters import PlainSelect
 from portal.models import Organisation
 
 
@@ -18,6 +19,7 @@ class AgreementFilter(django_filters.FilterSet):
         to_field_name="slug",
         field_name="parties__organisation",
         empty_label="Any party",
+        widget=PlainSelect,
     )
     expiring_within = django_filters.NumberFilter(
         label="Expiring within (days)", method="filter_expiring_within", min_value=0, max_value=3650

@@ -4,10 +4,37 @@ import datetime
 
 import django_filters
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django_countries import countries
 
 from portal import audit_log
 from portal.models import Organisation, OrganisationKind
+
+
+class PlainSelect(forms.Select):
+    """A select rendered in Python rather than one template per option.
+
+    The filter bars offer every organisation (2,000 at national scale); Django's widget
+    templates cost about 0.3 ms an option, which made the options most of a list page's time.
+    The markup is the same as Django's.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        options = [
+            format_html(
+                '<option value="{}"{}>{}</option>',
+                option["value"],
+                flatatt(option["attrs"]),
+                option["label"],
+            )
+            for _group, choices, _index in widget["optgroups"]
+            for option in choices
+        ]
+        opening = format_html('<select name="{}"{}>', widget["name"], flatatt(widget["attrs"]))
+        return mark_safe(opening + "".join(options) + "</select>")  # noqa: S308 (escaped above)
 
 
 class OrganisationFilter(django_filters.FilterSet):

@@ -204,7 +204,10 @@ MFA_TOTP_TOLERANCE = 0
 #: Roles whose actions need the person to have enrolled in two-factor authentication (staff
 #: need it too). Until then they can use the portal, but not act in those roles.
 MFA_REQUIRED_ROLES = ["signatory", "org_admin"]
-USERSESSIONS_TRACK_ACTIVITY = True
+# Sessions are recorded at sign-in (so "sign out everywhere" and deactivation reach them all);
+# tracking activity would add a transaction and an UPDATE to every request. The idle timeout
+# keeps its own "last seen" in the session (portal.middleware).
+USERSESSIONS_TRACK_ACTIVITY = False
 
 #: Failed password checks allowed per (attempts, seconds): per account from one address, and
 #: per address. Reaching a limit locks for the same number of seconds. See portal/throttle.py.

@@ -2,6 +2,7 @@
 
 import django_filters
 
+from portal.filters import PlainSelect
 from portal.models import Organisation
 from projects.health import HEALTH_CHOICES, annotate_health
 from projects.models import Project, ProjectKind, ProjectStatus
@@ -16,6 +17,7 @@ class ProjectFilter(django_filters.FilterSet):
         to_field_name="slug",
         field_name="participants__organisation",
         empty_label="Any participant",
+        widget=PlainSelect,
     )
     health = django_filters.ChoiceFilter(
         label="Health", choices=HEALTH_CHOICES, method="filter_health", empty_label="Any health"

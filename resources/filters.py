@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 
+from portal.filters import PlainSelect
 from portal.models import Organisation
 from portal.vocabulary import TLP, DataCategory
 from resources.models import Resource, ResourceKind, Share, ShareStatus
@@ -28,6 +29,7 @@ class ResourceFilter(django_filters.FilterSet):
         queryset=Organisation.objects.order_by("name"),
         to_field_name="slug",
         empty_label="Any owner",
+        widget=PlainSelect,
     )
 
     class Meta:

@@ -51,7 +51,13 @@ class Resource(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["tlp"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["tlp"]),
+            # The library's order: the first page walks this index and stops after a page of
+            # visible rows, instead of sorting everything the user may see.
+            models.Index(fields=["-created_at", "-id"], name="resource_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -1,0 +1,192 @@
+"""Server-side latency and query counts of the main paths, in process with the test client.
+
+Each path is requested `warmup` times, then `iterations` times timed; one more request runs
+under CaptureQueriesContext to count the queries (counting slows the timed ones).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from bench.scales import Scale
+
+PAGE_SIZE = 25
+DEEP_PAGE = 200
+
+
+@dataclass
+class Subject:
+    """A measured user: a programme manager of an organisation with a small, median or very
+    large grant set."""
+
+    kind: str
+    user: object
+    organisation: object
+    resource_grants: int
+    visible: dict = field(default_factory=dict)
+    project_id: int | None = None
+    resource_id: int | None = None
+    deep_page: int = 1
+
+
+def pick_subjects() -> list[Subject]:
+    from django.contrib.auth import get_user_model
+
+    from agreements.models import Party
+    from bench.seed import grant_set_sizes
+    from portal.models import Organisation
+
+    sizes = grant_set_sizes(connection)
+    # Organisations that are party to some agreement: one with none sees only TLP:CLEAR.
+    parties = Party.objects.values("organisation_id")
+    organisations = sorted(
+        Organisation.objects.filter(pk__in=parties), key=lambda o: (sizes.get(o.group_id, 0), o.pk)
+    )
+    chosen = {
+        "small": organisations[0],
+        "median": organisations[len(organisations) // 2],
+        "large": organisations[-1],
+    }
+    users = get_user_model().objects.select_related("membership__organisation")
+    subjects = []
+    for kind, organisation in chosen.items():
+        user = users.filter(
+            membership__organisation=organisation, membership__programme_manager=True
+        ).order_by("pk")[0]
+        subjects.append(Subject(kind, user, organisation, sizes.get(organisation.group_id, 0)))
+    for subject in subjects:
+        _describe(subject)
+    return subjects
+
+
+def _describe(subject: Subject) -> None:
+    from agreements.models import Agreement
+    from portal import access
+    from projects.models import Participant, Project
+    from resources.filters import shared_with
+    from resources.models import Resource
+
+    user = subject.user
+    visible_resources = access.visible_to(user, Resource.objects.all()).count()
+    subject.visible = {
+        "resources": visible_resources,
+        "agreements": access.visible_to(user, Agreement.objects.all()).count(),
+        "projects": access.visible_to(user, Project.objects.all()).count(),
+    }
+    subject.deep_page = max(1, min(DEEP_PAGE, -(-visible_resources // PAGE_SIZE)))
+    participation = (
+        Participant.objects.filter(organisation=subject.organisation).order_by("project_id").first()
+    )
+    subject.project_id = participation.project_id if participation else None
+    share = shared_with(user).exclude(resource__tlp="red").order_by("pk").first()
+    if share is not None:
+        subject.resource_id = share.resource_id
+    else:
+        owned = Resource.objects.filter(owner=subject.organisation).order_by("pk").first()
+        subject.resource_id = owned.pk if owned else None
+
+
+def paths_for(subject: Subject) -> dict[str, str]:
+    paths = {
+        "dashboard": "/",
+        "agreement list": "/agreements/",
+        "project list": "/projects/",
+        "resource library, first page": "/resources/",
+        "resource library, filtered": "/resources/?tlp=amber&kind=report",
+        f"resource library, page {subject.deep_page}": f"/resources/?page={subject.deep_page}",
+        "API resources": "/api/v1/resources/",
+        "API agreements": "/api/v1/agreements/",
+        "API projects": "/api/v1/projects/",
+        "API organisations": "/api/v1/organisations/",
+    }
+    if subject.project_id:
+        paths["project page"] = f"/projects/{subject.project_id}/"
+    if subject.resource_id:
+        paths["resource detail"] = f"/resources/{subject.resource_id}/"
+    return paths
+
+
+def summarise(samples: list[float]) -> dict:
+    """p50, p95 and p99 in milliseconds (nearest rank)."""
+    ordered = sorted(samples)
+
+    def rank(p: float) -> float:
+        index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+        return round(ordered[index] * 1000, 2)
+
+    return {
+        "p50_ms": rank(50),
+        "p95_ms": rank(95),
+        "p99_ms": rank(99),
+        "mean_ms": round(statistics.fmean(ordered) * 1000, 2),
+        "n": len(ordered),
+    }
+
+
+def measure(call: Callable[[], object], scale: Scale, check: Callable[[object], None]) -> dict:
+    for _ in range(scale.warmup):
+        check(call())
+    samples = []
+    for _ in range(scale.iterations):
+        started = time.perf_counter()
+        result = call()
+        samples.append(time.perf_counter() - started)
+        check(result)
+    with CaptureQueriesContext(connection) as queries:
+        check(call())
+    return {**summarise(samples), "queries": len(queries.captured_queries)}
+
+
+def run(scale: Scale, subjects: list[Subject], log: Callable[[str], None]) -> list[dict]:
+    from portal import access
+    from resources.models import Resource
+
+    rows = []
+    for subject in subjects:
+        client = Client()
+        client.force_login(subject.user)
+        for name, url in paths_for(subject).items():
+
+            def ok(response, url=url):
+                if response.status_code != 200:
+                    raise RuntimeError(f"{url} answered {response.status_code}")
+
+            result = measure(lambda url=url, client=client: client.get(url), scale, ok)
+            rows.append({"path": name, "url": url, "user": subject.kind, **result})
+            log(_line(subject.kind, name, result))
+        if subject.resource_id:
+            resource = Resource.objects.select_related("owner").get(pk=subject.resource_id)
+            user = subject.user
+
+            def decide(user=user, resource=resource):
+                # One request's worth: a fresh answer cache and group lookup.
+                token = access.request_cache.set({})
+                access.forget_cached_groups(user)
+                try:
+                    return access.decide(user, "download", resource)
+                finally:
+                    access.request_cache.reset(token)
+
+            def allowed(decision):
+                if decision is not access.Decision.ALLOW:
+                    raise RuntimeError(f"download check answered {decision}")
+
+            result = measure(decide, scale, allowed)
+            rows.append({"path": "download permission check", "url": "", "user": subject.kind})
+            rows[-1].update(result)
+            log(_line(subject.kind, "download permission check", result))
+    return rows
+
+
+def _line(kind: str, name: str, result: dict) -> str:
+    return (
+        f"  {kind:<7} {name:<34} p50 {result['p50_ms']:>8.1f} ms  p95 {result['p95_ms']:>8.1f} ms"
+        f"  p99 {result['p99_ms']:>8.1f} ms  {result['queries']:>3} queries"
+    )

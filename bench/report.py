@@ -1,0 +1,242 @@
+"""Results on disk (`bench/results/<date>-<scale>.json` and `.md`) and the targets of issue 7,
+each marked met or missed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench.environment import RESULTS
+
+LIST_PATHS = (
+    "agreement list",
+    "project list",
+    "resource library, first page",
+    "resource library, filtered",
+    "API resources",
+    "API agreements",
+    "API projects",
+    "API organisations",
+)
+GROWTH_LIMIT = 1.5
+
+
+def latest(scale_name: str, *, exclude: Path | None = None) -> dict | None:
+    files = sorted(RESULTS.glob(f"*-{scale_name}.json"))
+    files = [f for f in files if f != exclude]
+    return json.loads(files[-1].read_text()) if files else None
+
+
+def is_list_path(path: str) -> bool:
+    return path in LIST_PATHS or path.startswith("resource library, page")
+
+
+def growth(result: dict, other: dict | None) -> list[dict]:
+    """p50 at large over p50 at small, per path and user kind."""
+    if other is None or other["scale"]["name"] == result["scale"]["name"]:
+        return []
+    small, large = (result, other) if result["scale"]["name"] == "small" else (other, result)
+
+    def key(row):
+        path = row["path"]
+        if path.startswith("resource library, page"):
+            path = "resource library, deep page"
+        return (path, row["user"])
+
+    small_rows = {key(r): r for r in small.get("latency", [])}
+    rows = []
+    for row in large.get("latency", []):
+        before = small_rows.get(key(row))
+        if before and before["p50_ms"] > 0:
+            rows.append(
+                {
+                    "path": key(row)[0],
+                    "user": row["user"],
+                    "small_p50_ms": before["p50_ms"],
+                    "large_p50_ms": row["p50_ms"],
+                    "ratio": round(row["p50_ms"] / before["p50_ms"], 2),
+                    "small_queries": before["queries"],
+                    "large_queries": row["queries"],
+                }
+            )
+    return rows
+
+
+def targets(result: dict, growth_rows: list[dict]) -> list[dict]:
+    latency = result.get("latency", [])
+    out = []
+
+    first = [r for r in latency if r["path"] == "resource library, first page"]
+    if first:
+        worst = max(r["p95_ms"] for r in first)
+        out.append(
+            _target("resource library first page p95", "≤ 50 ms", f"{worst} ms", worst <= 50)
+        )
+    lists = [r for r in latency if is_list_path(r["path"])]
+    if lists:
+        worst = max(r["queries"] for r in lists)
+        by_path: dict[str, set[int]] = {}
+        for r in lists:
+            by_path.setdefault(r["path"].split(", page")[0], set()).add(r["queries"])
+        varying = sorted(p for p, counts in by_path.items() if len(counts) > 1)
+        scale_drift = [g for g in growth_rows if g["small_queries"] != g["large_queries"]]
+        note = f"max {worst}"
+        if varying:
+            note += f"; varies by user on {', '.join(varying)}"
+        if scale_drift:
+            note += f"; differs between scales on {len(scale_drift)} path/user pairs"
+        out.append(
+            _target(
+                "queries per list page",
+                "≤ 10, the same at every scale",
+                note,
+                worst <= 10 and not scale_drift,
+            )
+        )
+    comparison = result.get("comparison", [])
+    if comparison:
+        worst = min(r["naive_over_ours"] for r in comparison)
+        out.append(_target("against naive guardian", "≥ 10x faster", f"min {worst}x", worst >= 10))
+        worst = max(r["ours_over_floor"] for r in comparison)
+        out.append(_target("against the SQL floor", "within 2x", f"max {worst}x", worst <= 2))
+    if growth_rows:
+        worst = max(growth_rows, key=lambda g: g["ratio"])
+        out.append(
+            _target(
+                "growth, small to large (p50)",
+                f"≤ {GROWTH_LIMIT}x",
+                f"max {worst['ratio']}x ({worst['path']}, {worst['user']})",
+                worst["ratio"] <= GROWTH_LIMIT,
+            )
+        )
+    else:
+        out.append(_target("growth, small to large (p50)", "≤ 1.5x", "needs both scales", None))
+    load = result.get("throughput")
+    if load:
+        ok = load["requests_per_s"] >= 150 and load["errors"] == 0
+        out.append(
+            _target(
+                "throughput",
+                "≥ 150 req/s, 0 errors",
+                f"{load['requests_per_s']} req/s, {load['errors']} errors",
+                ok,
+            )
+        )
+        rss = load["worker_peak_rss_mb"]
+        out.append(_target("worker peak RSS under load", "< 300 MB", f"{rss} MB", rss < 300))
+    return out
+
+
+def _target(measure: str, target: str, measured: str, met: bool | None) -> dict:
+    return {"measure": measure, "target": target, "measured": measured, "met": met}
+
+
+def save(result: dict, stamp: str) -> tuple[Path, Path]:
+    RESULTS.mkdir(exist_ok=True)
+    base = RESULTS / f"{stamp}-{result['scale']['name']}"
+    json_path, md_path = base.with_suffix(".json"), base.with_suffix(".md")
+    json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    md_path.write_text(markdown(result))
+    return json_path, md_path
+
+
+def markdown(result: dict) -> str:
+    scale, host = result["scale"], result["machine"]
+    lines = [
+        f"# Benchmark at `{scale['name']}` scale, {result['started_at']}",
+        "",
+        f"Machine: {host['cpus']} CPUs ({host['cpu_model']}), {host['ram_gib']} GiB RAM, "
+        f"PostgreSQL {host['postgresql']}, Python {host['python']}. Load average "
+        f"{host.get('load_average_start')} at the start, {host.get('load_average_end')} at the "
+        "end (other work on the machine inflates every figure).",
+        "",
+        f"World: {scale['organisations']:,} organisations in {scale['nations']} nations, "
+        f"{scale['users']:,} users, {scale['agreements']:,} agreements, "
+        f"{scale['projects']:,} projects, {scale['milestones']:,} milestones, "
+        f"{scale['resources']:,} resources; {result['world'].get('grant_rows', 0):,} grant rows "
+        f"and {result['world'].get('share_rows', 0):,} shares. Seeded in "
+        f"{result['world'].get('seed_seconds', '?')} s.",
+        "",
+        "## Targets",
+        "",
+        "| measure | target | measured | |",
+        "| --- | --- | --- | --- |",
+    ]
+    for t in result.get("targets", []):
+        mark = "met" if t["met"] else "n/a" if t["met"] is None else "**missed**"
+        lines.append(f"| {t['measure']} | {t['target']} | {t['measured']} | {mark} |")
+    lines += [
+        "",
+        "## Measured users",
+        "",
+        "| user | resource grants of the org | visible resources | agreements | projects |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for s in result.get("subjects", []):
+        v = s["visible"]
+        lines.append(
+            f"| {s['kind']} ({s['username']}) | {s['resource_grants']:,} | {v['resources']:,} | "
+            f"{v['agreements']:,} | {v['projects']:,} |"
+        )
+    lines += [
+        "",
+        "## Latency (server-side, test client, ms)",
+        "",
+        "| path | user | p50 | p95 | p99 | queries |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in result.get("latency", []):
+        lines.append(
+            f"| {r['path']} | {r['user']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
+            f"{r['queries']} |"
+        )
+    if result.get("comparison"):
+        lines += [
+            "",
+            "## Ours against naive guardian and the SQL floor (p50, ms)",
+            "",
+            "| page | user | ours | naive guardian | SQL floor | naive / ours | ours / floor |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in result["comparison"]:
+            lines.append(
+                f"| {r['page']} | {r['user']} | {r['ours_p50_ms']} | {r['naive_p50_ms']} | "
+                f"{r['floor_p50_ms']} | {r['naive_over_ours']}x | {r['ours_over_floor']}x |"
+            )
+    if result.get("growth"):
+        lines += [
+            "",
+            "## Growth, small to large (p50, ms)",
+            "",
+            "| path | user | small | large | ratio | queries small / large |",
+            "| --- | --- | ---: | ---: | ---: | --- |",
+        ]
+        for g in result["growth"]:
+            lines.append(
+                f"| {g['path']} | {g['user']} | {g['small_p50_ms']} | {g['large_p50_ms']} | "
+                f"{g['ratio']}x | {g['small_queries']} / {g['large_queries']} |"
+            )
+    load = result.get("throughput")
+    if load:
+        lines += [
+            "",
+            "## Throughput",
+            "",
+            f"gunicorn, {load['workers']} workers on 127.0.0.1; locust, {load['users']} users "
+            f"with no think time, {load['duration_s']} s: **{load['requests_per_s']} req/s**, "
+            f"p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms, "
+            f"{load['errors']} errors of {load['requests']:,} requests; worker peak RSS "
+            f"{load['worker_peak_rss_mb']} MB.",
+            "",
+            "| path | requests | failures | p50 | p95 | p99 |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for name, r in sorted(load["per_path"].items()):
+            lines.append(
+                f"| {name} | {r['requests']} | {r['failures']} | {r['p50_ms']} | "
+                f"{r['p95_ms']} | {r['p99_ms']} |"
+            )
+        for failure in load.get("failures_by_path", []):
+            lines.append(f"\nFailure: {failure['path']}: {failure['error']} x{failure['count']}")
+    lines.append("")
+    return "\n".join(lines)
