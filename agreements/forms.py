@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from agreements.models import Agreement, Party
-from portal.forms import ReauthenticationForm
+from portal.forms import ModelMultipleChoiceField, ReauthenticationForm
 from portal.models import Organisation
 from portal.vocabulary import DataCategory
 
@@ -24,7 +24,7 @@ class DateInput(forms.DateInput):
 class AgreementForm(forms.ModelForm):
     """The draft: terms, body and the parties."""
 
-    parties = forms.ModelMultipleChoiceField(
+    parties = ModelMultipleChoiceField(
         queryset=Organisation.objects.filter(is_active=True),
         widget=forms.SelectMultiple(attrs={"size": 8}),
         help_text="Your own organisation and at least one other. Hold Ctrl or ⌘ to pick several.",
@@ -111,7 +111,7 @@ class AgreementForm(forms.ModelForm):
 
 
 class PartyForm(forms.ModelForm):
-    signatories = forms.ModelMultipleChoiceField(
+    signatories = ModelMultipleChoiceField(
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,

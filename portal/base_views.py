@@ -107,7 +107,8 @@ class ListControlsMixin:
         if self.filterset_class is not None:
             self.filterset = self.filterset_class(params, queryset=queryset, request=self.request)
             queryset = self.filterset.qs
-        self.search = params.get("q", "").strip()[:200]
+        # PostgreSQL cannot compare text with a NUL byte; like DRF's search, drop them.
+        self.search = params.get("q", "").replace("\x00", "").strip()[:200]
         if self.search and self.search_fields:
             condition = Q()
             for field_name in self.search_fields:

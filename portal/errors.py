@@ -3,10 +3,19 @@
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.views import defaults
 
 
 def _wants_json(request) -> bool:
     return request.path.startswith("/api/")
+
+
+def bad_request(request, exception=None):
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a bad host: never say which.
+    if _wants_json(request):
+        message = "The request could not be read: it is too large or malformed."
+        return JsonResponse({"message": message, "code": "bad_request"}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception=None):

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
+from django.db import connection, models
 
 from portal import reauth
 from portal.models import Role
@@ -90,6 +91,29 @@ class ReauthenticateForm(ReauthenticationForm):
             except ValidationError as error:
                 add_service_errors(self, error)
         return cleaned
+
+
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, refusing an id no row can have before the database sees it: SQLite fails on
+    an integer beyond 64 bits instead of finding nothing, which would be a server error."""
+
+    def _check_values(self, value):
+        meta = self.queryset.model._meta
+        field = meta.get_field(self.to_field_name) if self.to_field_name else meta.pk
+        if isinstance(field, models.IntegerField) and isinstance(value, list | tuple):
+            low, high = connection.ops.integer_field_range(field.get_internal_type())
+            for pk in value:
+                try:
+                    out_of_range = not low <= int(pk) <= high
+                except (TypeError, ValueError):
+                    continue  # not a number: Django refuses it in its own words
+                if out_of_range:
+                    raise ValidationError(
+                        self.error_messages["invalid_pk_value"],
+                        code="invalid_pk_value",
+                        params={"pk": pk},
+                    )
+        return super()._check_values(value)
 
 
 def add_service_errors(form, error: ValidationError) -> None:

@@ -69,6 +69,7 @@ urlpatterns = [
     path(".well-known/portal-signing-key", views.SigningKeyView.as_view(), name="signing-key"),
 ]
 
+handler400 = "portal.errors.bad_request"
 handler403 = "portal.errors.permission_denied"
 handler404 = "portal.errors.page_not_found"
 handler500 = "portal.errors.server_error"

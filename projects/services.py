@@ -40,6 +40,10 @@ from projects.models import (
 from projects.policies import participant_of
 
 GOVERNING_KINDS = {AgreementKind.JOINT_RD, AgreementKind.MOU}
+#: The dates a plan may use. A far-off date is a typing mistake, and at the calendar's very
+#: ends the Gantt chart and the calendar feed would fail for everyone who opens the project.
+EARLIEST_DATE = datetime.date(2000, 1, 1)
+LATEST_DATE = datetime.date(2099, 12, 31)
 PROJECT_FIELDS = {
     "title",
     "summary",
@@ -77,6 +81,7 @@ def create_project(
     unknown = set(details) - PROJECT_FIELDS
     if unknown:
         raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
+    _check_dates(start_date=start_date, end_date=end_date, **details)
     coordinator = membership.organisation
     partners, observers = list(partners), list(observers)
     named = [o.pk for o in [*partners, *observers]]
@@ -117,6 +122,7 @@ def update_project(*, actor, project: Project, **changes) -> Project:
     unknown = set(changes) - PROJECT_FIELDS
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    _check_dates(**changes)
     with transaction.atomic():
         project = _locked(project)
         lifecycle.project_machine.ensure(project, "edit")
@@ -274,6 +280,7 @@ def add_work_package(
         raise ValidationError(
             {"lead": "The lead must be a coordinator or partner of this project."}
         )
+    _check_dates(start_date=start_date, end_date=end_date)
     with transaction.atomic():
         wp = WorkPackage(
             project=project,
@@ -302,6 +309,7 @@ def change_due_date(*, actor, item, new_date: datetime.date, reason: str = ""):
     project = Project.objects.get(pk=item.project_id)
     _require_planner(actor, item.work_package)
     lifecycle.project_machine.ensure(project, "edit")
+    _check_dates(due_date=new_date)
     reason = (reason or "").strip()
     with transaction.atomic():
         item = type(item).objects.select_for_update().get(pk=item.pk)
@@ -470,6 +478,7 @@ def add_inject(
     lifecycle.project_machine.ensure(_fresh(project), "edit")
     if project.kind != ProjectKind.EXERCISE:
         raise ValidationError("Only cross-border exercises have injects.")
+    _check_dates(release_at=release_at)
     targets = list(targets)
     if not targets or any(t.project_id != project.pk for t in targets):
         raise ValidationError({"targets": "Choose the participants this inject goes to."})
@@ -552,6 +561,7 @@ def _add_item(actor, model, work_package: WorkPackage, fields: dict):
     _require_planner(actor, work_package)
     project = _fresh(work_package.project)
     lifecycle.project_machine.ensure(project, "edit")
+    _check_dates(due_date=fields.get("due_date"))
     with transaction.atomic():
         item = model(project=project, work_package=work_package, **fields)
         if project.baseline_frozen_at:
@@ -560,6 +570,20 @@ def _add_item(actor, model, work_package: WorkPackage, fields: dict):
         item.save()
         audit.record(actor, f"project.{model._meta.model_name}_added", project, code=item.code)
     return item
+
+
+def _check_dates(**values) -> None:
+    """Refuse plan dates (and times) outside EARLIEST_DATE to LATEST_DATE, by field."""
+    errors = {}
+    for name, value in values.items():
+        day = value.date() if isinstance(value, datetime.datetime) else value
+        if isinstance(day, datetime.date) and not EARLIEST_DATE <= day <= LATEST_DATE:
+            errors[name] = (
+                f"Choose a date between {EARLIEST_DATE.day} {EARLIEST_DATE:%B %Y} and "
+                f"{LATEST_DATE.day} {LATEST_DATE:%B %Y}."
+            )
+    if errors:
+        raise ValidationError(errors)
 
 
 def _require_planner(actor, work_package: WorkPackage) -> None:

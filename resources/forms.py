@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from portal.forms import ReauthenticationForm
+from portal.forms import ModelMultipleChoiceField, ReauthenticationForm
 from portal.vocabulary import TLP, DataCategory
 from resources.models import ResourceKind
 
@@ -16,8 +16,11 @@ User = get_user_model()
 class TagsField(forms.CharField):
     """Comma-separated words in the form; a list of stripped, distinct words in the data."""
 
-    def to_python(self, value):
-        text = super().to_python(value)
+    def clean(self, value):
+        # The text is checked as text (its length, no NUL byte) before it becomes a list.
+        return self._split(super().clean(value))
+
+    def _split(self, text):
         tags = []
         for word in text.split(","):
             word = " ".join(word.split())
@@ -121,7 +124,7 @@ class ShareForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose whom to share with, under which agreement."},
     )
-    recipient_users = forms.ModelMultipleChoiceField(
+    recipient_users = ModelMultipleChoiceField(
         label="Named recipients",
         queryset=User.objects.none(),
         widget=forms.CheckboxSelectMultiple,

@@ -165,7 +165,7 @@ def events(scope: Scope, filters: Mapping | None = None) -> QuerySet[AuditEvent]
         queryset = queryset.filter(actor_organisation=filters["organisation"])
     if filters.get("date_from"):
         queryset = queryset.filter(created_at__gte=_start_of(filters["date_from"]))
-    if filters.get("date_to"):
+    if filters.get("date_to") and filters["date_to"] < datetime.date.max:  # no day after it
         end = filters["date_to"] + datetime.timedelta(days=1)
         queryset = queryset.filter(created_at__lt=_start_of(end))
     if filters.get("q"):

@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from agreements.models import Agreement, Party
 from agreements.services import TERM_FIELDS
+from portal.api.serializers import SlugRelatedField
 from portal.models import Organisation
 from portal.vocabulary import DataCategory
 
@@ -40,7 +41,7 @@ class SignatureSerializer(serializers.Serializer):
 class AgreementSerializer(serializers.ModelSerializer):
     """Terms are writable while a draft (through the services); lifecycle fields never are."""
 
-    parties = serializers.SlugRelatedField(
+    parties = SlugRelatedField(
         slug_field="slug",
         many=True,
         queryset=Organisation.objects.filter(is_active=True),

@@ -4,6 +4,16 @@ from rest_framework import serializers
 from portal.models import Membership, Organisation
 
 
+class SlugRelatedField(serializers.SlugRelatedField):
+    """DRF's, refusing a NUL byte as an invalid name: PostgreSQL cannot even compare text
+    with one, so the lookup would be a server error."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class OrganisationSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
     country_name = serializers.CharField(source="country.name", read_only=True)

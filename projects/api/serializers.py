@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from agreements.models import Agreement
 from portal import access
+from portal.api.serializers import SlugRelatedField
 from portal.models import Organisation
 from portal.vocabulary import TLP
 from projects.models import (
@@ -33,12 +34,14 @@ from resources.models import Resource, ResourceVersion
 
 User = get_user_model()
 
+#: The largest id a row can have: a larger number would crash the query on SQLite.
+MAX_ID = 2**63 - 1
 #: What a linked resource the reader may not see looks like: never its title.
 HIDDEN_LINK = {"id": None, "hidden": True}
 
 
 @extend_schema_field(OpenApiTypes.STR)
-class ParticipantField(serializers.SlugRelatedField):
+class ParticipantField(SlugRelatedField):
     """A participant of the project in the serializer's context, named by its organisation's
     short name."""
 
@@ -59,7 +62,7 @@ class ParticipantField(serializers.SlugRelatedField):
         return participant.organisation.slug
 
 
-class WorkPackageField(serializers.SlugRelatedField):
+class WorkPackageField(SlugRelatedField):
     """A work package of the project in the serializer's context, named by its number."""
 
     default_error_messages = {
@@ -73,6 +76,12 @@ class WorkPackageField(serializers.SlugRelatedField):
     def get_queryset(self):
         return self.context["project"].work_packages.all()
 
+    def to_internal_value(self, data):
+        # A number, not 1.5 or true: the database would quietly read those as WP1.
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
 
 # --- Projects ---------------------------------------------------------------------------------
 
@@ -84,17 +93,18 @@ class ProjectSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ProjectKind.choices)
     agreement = serializers.PrimaryKeyRelatedField(
         queryset=Agreement.objects.none(),
+        pk_field=serializers.IntegerField(),  # an id, not 1.5 read as 1
         help_text="Id of the governing agreement (joint R&D or MoU, in force).",
     )
     agreement_label = serializers.CharField(source="agreement.label", read_only=True)
-    partners = serializers.SlugRelatedField(
+    partners = SlugRelatedField(
         slug_field="slug",
         many=True,
         queryset=Organisation.objects.filter(is_active=True),
         required=False,
         help_text="Short names of the partner organisations.",
     )
-    observers = serializers.SlugRelatedField(
+    observers = SlugRelatedField(
         slug_field="slug",
         many=True,
         queryset=Organisation.objects.filter(is_active=True),
@@ -211,7 +221,7 @@ class ParticipantAddSerializer(serializers.Serializer):
     """A project has exactly one coordinator, the organisation that proposed it; others join
     as partners or observers, if they are parties to the governing agreement."""
 
-    organisation = serializers.SlugRelatedField(
+    organisation = SlugRelatedField(
         slug_field="slug",
         queryset=Organisation.objects.filter(is_active=True),
         help_text="Short name of the organisation.",
@@ -418,7 +428,7 @@ class DeliverableSerializer(ItemSerializer):
 class SubmitMilestoneSerializer(serializers.Serializer):
     evidence = serializers.CharField(max_length=10_000, help_text="What shows it is done.")
     resources = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=50,
         help_text="Ids of resources (that you can see) to link as evidence.",
@@ -439,7 +449,7 @@ class SubmitMilestoneSerializer(serializers.Serializer):
 class SubmitDeliverableSerializer(serializers.Serializer):
     evidence = serializers.CharField(max_length=10_000, help_text="What shows it is done.")
     versions = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         max_length=50,
         help_text="Ids of resource versions (of resources you can see) to link.",

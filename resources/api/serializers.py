@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from agreements.models import Agreement
 from portal import access
+from portal.api.serializers import SlugRelatedField
 from portal.models import Organisation
 from portal.vocabulary import TLP, DataCategory
 from resources.models import Resource, ResourceKind, ResourceVersion, Share
@@ -132,9 +133,11 @@ class ShareRequestSerializer(serializers.Serializer):
     where the TLP calls for them (the view and the service check that)."""
 
     agreement = serializers.PrimaryKeyRelatedField(
-        queryset=Agreement.objects.none(), help_text="Id of an agreement in force."
+        queryset=Agreement.objects.none(),
+        pk_field=serializers.IntegerField(),  # an id, not 1.5 read as 1
+        help_text="Id of an agreement in force.",
     )
-    recipient = serializers.SlugRelatedField(
+    recipient = SlugRelatedField(
         slug_field="slug",
         queryset=Organisation.objects.filter(is_active=True),
         help_text="Short name of the recipient organisation.",

@@ -48,7 +48,7 @@ def html_pages():
 
 
 @pytest.fixture
-def browsed_world(transactional_db, matrix_world):
+def browsed_world(transactional_db, matrix_world):  # noqa: F811  (the imported fixture)
     return matrix_world
 
 

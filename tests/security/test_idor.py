@@ -10,17 +10,23 @@ a child, and CHILDREN must say how to pick C's own child and A's for it.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from django import forms
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
+from rest_framework import serializers
+from rest_framework.fields import IntegerField
 
 from portal.api.base import AccessViewSet
 from portal.base_views import ObjectAccessMixin
+from resources.models import Resource
 from tests.access.routes import Route, all_routes, excluded_reason, is_allauth
 from tests.security.estate import Estate
 from tests.security.support import (
@@ -32,7 +38,7 @@ from tests.security.support import (
     send,
     snapshot,
 )
-from tests.security.writes import WEB_WRITES, WRITES, write_methods
+from tests.security.writes import API_WRITES, WEB_WRITES, WRITES, write_methods
 
 PARENT_KWARGS = {"pk", "slug"}
 #: URL keywords that are not object ids: the calendar's secret (tested in tests/projects) and
@@ -76,31 +82,31 @@ def _item(where: Where, e, side: str):
 
 CHILDREN = {
     "member_pk": Child(
-        own=lambda e, r: e.c_member.membership.pk,
-        foreign=lambda e, r: e.a_member.membership.pk,
-        foreign_row=lambda e, r: e.a_member.membership,
+        own=lambda e, where: e.c_member.membership.pk,
+        foreign=lambda e, where: e.a_member.membership.pk,
+        foreign_row=lambda e, where: e.a_member.membership,
     ),
     "party_pk": Child(
-        own=lambda e, r: e.cb_draft_party_c.pk,
-        foreign=lambda e, r: e.ab_draft_party_a.pk,
-        foreign_row=lambda e, r: e.ab_draft_party_a,
+        own=lambda e, where: e.cb_draft_party_c.pk,
+        foreign=lambda e, where: e.ab_draft_party_a.pk,
+        foreign_row=lambda e, where: e.ab_draft_party_a,
     ),
     "share_pk": Child(
-        own=lambda e, r: e.c_share.pk,
-        foreign=lambda e, r: e.a_share.pk,
-        foreign_row=lambda e, r: e.a_share,
+        own=lambda e, where: e.c_share.pk,
+        foreign=lambda e, where: e.a_share.pk,
+        foreign_row=lambda e, where: e.a_share,
     ),
     # Version numbers count per resource: A's report has a version 2, C's report has not.
-    "number": Child(own=lambda e, r: 1, foreign=lambda e, r: 2),
+    "number": Child(own=lambda e, where: 1, foreign=lambda e, where: 2),
     "participant_pk": Child(
-        own=lambda e, r: e.c_project_b.pk,
-        foreign=lambda e, r: e.a_project_b.pk,
-        foreign_row=lambda e, r: e.a_project_b,
+        own=lambda e, where: e.c_project_b.pk,
+        foreign=lambda e, where: e.a_project_b.pk,
+        foreign_row=lambda e, where: e.a_project_b,
     ),
     "item_pk": Child(
-        own=lambda e, r: _item(r, e, "own").pk,
-        foreign=lambda e, r: _item(r, e, "foreign").pk,
-        foreign_row=lambda e, r: _item(r, e, "foreign"),
+        own=lambda e, where: _item(where, e, "own").pk,
+        foreign=lambda e, where: _item(where, e, "foreign").pk,
+        foreign_row=lambda e, where: _item(where, e, "foreign"),
     ),
 }
 
@@ -172,17 +178,19 @@ def child_routes() -> list[Route]:
     return found
 
 
+def _methods(route: Route) -> list[str]:
+    if route.viewset_actions:
+        return sorted(m.upper() for m in route.viewset_actions)
+    view = route.view_class
+    reads = ["GET"] if hasattr(view, "get") and "get" in view.http_method_names else []
+    return reads + write_methods(route)
+
+
 def _cases() -> list[Case]:
     cases = []
     for route in child_routes():
-        methods = write_methods(route) or []
-        view = route.view_class
-        if route.viewset_actions:
-            methods = sorted(m.upper() for m in route.viewset_actions)
-        elif hasattr(view, "get") and "get" in getattr(view, "http_method_names", []):
-            methods = ["GET", *methods]
         kinds = ["milestone", "deliverable"] if "item" in route.kwarg_names else [""]
-        cases += [Case(route, method, kind) for method in methods for kind in kinds]
+        cases += [Case(route, method, kind) for method in _methods(route) for kind in kinds]
     return cases
 
 
@@ -220,16 +228,12 @@ def _send(client, case: Case, url: str, e):
     data = _body(case.route, e)
     if case.route.is_api:
         return getattr(client, case.method.lower())(url, data, format="json")
-    return client.generic(case.method, url, data=_encode(data), content_type=_FORM)
-
-
-_FORM = "application/x-www-form-urlencoded"
-
-
-def _encode(data: dict) -> str:
-    from urllib.parse import urlencode
-
-    return urlencode(data, doseq=True)
+    return client.generic(
+        case.method,
+        url,
+        urlencode(data, doseq=True),
+        content_type="application/x-www-form-urlencoded",
+    )
 
 
 @pytest.mark.parametrize("case", _cases(), ids=str)
@@ -278,8 +282,8 @@ def test_no_form_field_accepts_an_object_outside_its_choices(estate):
     tried, offenders = set(), []
     for write in WEB_WRITES:
         client = client_for(write.user(estate))
-        page = client.get(write.url(estate)) if not write.multipart else None
-        if page is None or page.status_code != 200 or "form" not in (page.context or {}):
+        page = client.get(write.url(estate))
+        if page.status_code != 200 or "form" not in (page.context or {}):
             continue
         form = page.context["form"]
         for name in _model_choice_fields(form):
@@ -328,6 +332,7 @@ def test_the_share_dialog_refuses_an_option_it_did_not_offer(estate):
 API_FOREIGN_FIELDS = [
     ("project-list", "agreement", lambda e: e.cb_research.pk),
     ("project-list", "partners", lambda e: [e.c.slug]),
+    ("project-list", "observers", lambda e: [e.c.slug]),
     ("project-work-packages", "lead", lambda e: e.c.slug),
     ("project-contributions", "participant", lambda e: e.c.slug),
     ("project-participants", "organisation", lambda e: e.c.slug),
@@ -337,6 +342,57 @@ API_FOREIGN_FIELDS = [
     ("resource-shares", "agreement", lambda e: e.cb_active.pk),
     ("resource-shares", "recipient", lambda e: e.c.slug),
 ]
+
+
+#: Relational API fields that cannot name another tenant's object, and why.
+NOT_FOREIGN = {
+    ("agreement-list", "parties"): "any active organisation may be invited to be a party",
+    ("agreement-detail", "parties"): "any active organisation may be invited to be a party",
+    ("project-milestones", "work_package"): "a number within the project: none of another's",
+    ("project-deliverables", "work_package"): "a number within the project: none of another's",
+}
+
+
+def test_every_api_field_that_names_an_object_is_attacked():
+    """Found from the serializers: related fields, and lists of ids."""
+    found = {
+        (write.route, name)
+        for write in API_WRITES
+        for name, field in _request_fields(write).items()
+        if isinstance(field, serializers.RelatedField | serializers.ManyRelatedField)
+        or (isinstance(field, serializers.ListField) and isinstance(field.child, IntegerField))
+    }
+    covered = {(route, name) for route, name, _ in API_FOREIGN_FIELDS} | set(NOT_FOREIGN)
+    assert found, "no relational field found: the serializer walk is broken"
+    assert found <= covered, f"Add to API_FOREIGN_FIELDS: {sorted(found - covered)}"
+
+
+@functools.cache
+def _request_serializers() -> dict[tuple[str, str], object]:
+    """(path template, method) -> the request serializer, as the OpenAPI generator sees it."""
+    generator = SchemaGenerator()
+    generator._initialise_endpoints()
+    found = {}
+    for path, path_regex, method, view in generator._get_paths_and_endpoints():
+        if method not in ("POST", "PUT", "PATCH"):
+            continue
+        view.schema.get_operation(path, path_regex, "", method, generator.registry)
+        serializer = view.schema.get_request_serializer()
+        if isinstance(serializer, dict):  # per media type
+            serializer = next(iter(serializer.values()))
+        if isinstance(serializer, type):
+            serializer = serializer()
+        found[(re.sub(r"\{[^}]+\}", "{}", path), method)] = serializer
+    return found
+
+
+def _request_fields(write) -> dict:
+    route = write.route_obj
+    template = route.url({name: "{}" for name in route.kwarg_names})
+    serializer = _request_serializers()[(template, write.method)]
+    if serializer is None:
+        return {}
+    return {name: f for name, f in serializer.fields.items() if not f.read_only}
 
 
 @pytest.mark.parametrize(
@@ -369,8 +425,6 @@ def _download_urls(pk: int) -> list[str]:
 
 
 def test_walking_resource_ids_downloads_only_what_one_may_see(estate):
-    from resources.models import Resource
-
     client = client_for(estate.c_admin)
     highest = Resource.objects.order_by("-pk").values_list("pk", flat=True).first()
     allowed = {estate.c_report.pk, estate.a_clear.pk}  # its own, and A's TLP:CLEAR note
@@ -394,8 +448,6 @@ def _normalised(response, url: str) -> str:
 
 
 def test_a_hidden_resource_answers_exactly_like_a_missing_one(estate):
-    from resources.models import Resource
-
     client = client_for(estate.c_admin)
     missing = Resource.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
     for hidden_url, missing_url in zip(
@@ -407,8 +459,6 @@ def test_a_hidden_resource_answers_exactly_like_a_missing_one(estate):
 
 
 def test_a_partner_downloads_what_is_shared_with_it_and_nothing_else(estate):
-    from resources.models import Resource
-
     client = client_for(estate.b_member)
     served = {
         pk

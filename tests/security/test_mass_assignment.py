@@ -216,3 +216,19 @@ def test_the_comparison_notices_a_smuggled_field(estate):
     attacked = {"status": "active", "signed_at": LONG_AGO, "owner": "C"}
     assert set(_differences(clean, attacked)) == {"status", "signed_at", "owner"}
     assert re.fullmatch(r"hacked-by-c", _hostile(models.CharField(max_length=50), "x", None))
+
+
+#: Writes that create or change nothing a field could be smuggled into, and why.
+NO_SUBJECT = {
+    "POST portal:member-activation": "takes no input: it switches an account off or on",
+    "POST portal:profile-token": "creates a random token for the signed-in person only",
+    "POST calendar:manage": "creates a random feed address for the signed-in person only",
+    "POST portal:sign-out-everywhere": "ends sessions; creates nothing",
+    "POST projects:participant-remove": "deletes a participant; creates nothing",
+    "POST api-token": "creates a random token for the account whose password is given",
+}
+
+
+def test_every_write_is_checked_for_mass_assignment_or_excused():
+    unchecked = {str(w) for w in WRITES if w.subject is None}
+    assert unchecked == set(NO_SUBJECT), unchecked ^ set(NO_SUBJECT)

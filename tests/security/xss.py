@@ -267,7 +267,7 @@ def build_xss_estate() -> Estate:
         tlp="amber",
         tags=[SVG, TINY, IMG],
     )
-    resource_services.add_version(actor=a_pm, resource=report, file=pdf(f"{IMG}.pdf"), note=RICH)
+    resource_services.add_version(actor=a_pm, resource=report, file=pdf(f"{IMG}.pdf"), note=FULL)
     share = resource_services.share_resource(
         actor=a_pm, resource=report, agreement=exchange, recipient=b
     )
