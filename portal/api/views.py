@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from portal import audit, services
 from portal.api.base import AccessViewSet, RoleRequiredAPIMixin, SignedInAPIMixin
+from portal.api.errors import ErrorSerializer
 from portal.api.serializers import (
     AuditHeadSerializer,
     MemberSerializer,
@@ -41,7 +42,16 @@ class TokenView(PublicMixin, APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={201: TokenResponseSerializer},
+        responses={
+            201: TokenResponseSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer, description="Wrong credentials or code, or invalid input."
+            ),
+            415: OpenApiResponse(ErrorSerializer, description="The body is not JSON or a form."),
+            429: OpenApiResponse(
+                ErrorSerializer, description="Too many failed attempts; see Retry-After."
+            ),
+        },
         auth=[],
     )
     def post(self, request):
