@@ -6,21 +6,13 @@ import django_filters
 from django.utils import timezone
 
 from agreements.models import Agreement, AgreementKind, AgreementStatus
-from portal.filters import PlainSelect
-from portal.models import Organisation
+from portal.filters import organisation_filter
 
 
 class AgreementFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=AgreementStatus.choices, empty_label="Any status")
     kind = django_filters.ChoiceFilter(choices=AgreementKind.choices, empty_label="Any kind")
-    party = django_filters.ModelChoiceFilter(
-        label="Party",
-        queryset=Organisation.objects.all(),
-        to_field_name="slug",
-        field_name="parties__organisation",
-        empty_label="Any party",
-        widget=PlainSelect,
-    )
+    party = organisation_filter("Party", field_name="parties__organisation")
     expiring_within = django_filters.NumberFilter(
         label="Expiring within (days)", method="filter_expiring_within", min_value=0, max_value=3650
     )

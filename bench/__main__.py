@@ -1,4 +1,4 @@
-"""`python -m bench --scale small|large [--reseed] [--only latency|throughput]`
+"""`python -m bench --scale small|large [--reseed] [--only seed|latency|throughput]`
 
 Seeds (or reuses) the scale's world in PostgreSQL, measures latency and query counts, compares
 our access layer with naive guardian and the SQL floor, runs the throughput test, and writes
@@ -20,7 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="small")
     parser.add_argument("--reseed", action="store_true", help="drop and seed the world again")
-    parser.add_argument("--only", choices=["latency", "throughput"], help="run one part")
+    parser.add_argument(
+        "--only",
+        choices=["seed", "latency", "throughput"],
+        help="run one part (seed: only make the world ready)",
+    )
     parser.add_argument("--iterations", type=int, help="timed requests per path and user")
     parser.add_argument("--duration", type=int, default=60, help="throughput run, seconds")
     args = parser.parse_args(argv)
@@ -74,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     if environment.static_is_stale():
         log("collecting static files (DEBUG off serves hashed names from a manifest)")
         call_command("collectstatic", verbosity=0, interactive=False)
+    if args.only == "seed":
+        log(f"the {scale.name} world is ready")
+        return 0
 
     from bench import compare, latency, report, throughput
 

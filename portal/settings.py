@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.humanize",
+    "django.forms",  # Django's widget templates, for FORM_RENDERER below
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
@@ -102,6 +103,10 @@ TEMPLATES = [
         },
     },
 ]
+
+#: Widgets render with the project's templates, so a widget can have its own (the
+#: organisation picker's in templates/components/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------------------
 # SQLite under var/ is the embedded default; production and CI set DATABASE_URL to PostgreSQL.

@@ -9,6 +9,12 @@ from portal.api import views as api_views
 portal_patterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
+    # Outside organisations/ so that no organisation's short name can shadow it.
+    path(
+        "suggest/organisations/",
+        views.OrganisationSuggestView.as_view(),
+        name="organisation-suggest",
+    ),
     path(
         "organisations/<slug:slug>/",
         views.OrganisationDetailView.as_view(),

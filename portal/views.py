@@ -11,7 +11,7 @@ from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -52,6 +52,26 @@ class OrganisationListView(AccessListView):
         "title": "Organisations",
         "intro": "Every partner organisation on the portal: name, nation and kind.",
     }
+
+
+class OrganisationSuggestView(SignedInMixin, View):
+    """Directory entries matching what is typed into an organisation picker, as the options
+    of its datalist (portal.filters.OrganisationPicker)."""
+
+    limit = 20
+
+    def get(self, request, *args, **kwargs):
+        # The picker sends its own value under its field name, and names the field.
+        field = request.GET.get("field", "q")
+        text = request.GET.get(field, "").replace("\x00", "").strip()[:100]
+        organisations = access.visible_to(request.user, Organisation.objects.all())
+        if text:
+            organisations = organisations.filter(Q(name__icontains=text) | Q(slug__icontains=text))
+        return render(
+            request,
+            "components/organisation_options.html",
+            {"organisations": organisations.order_by("name", "pk")[: self.limit]},
+        )
 
 
 class OrganisationDetailView(ObjectAccessMixin, DetailView):

@@ -3,8 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from portal.filters import PlainSelect
-from portal.models import Organisation
+from portal.filters import organisation_filter
 from portal.vocabulary import TLP, DataCategory
 from resources.models import Resource, ResourceKind, Share, ShareStatus
 
@@ -24,13 +23,7 @@ class ResourceFilter(django_filters.FilterSet):
     data_category = django_filters.ChoiceFilter(
         label="Category", choices=DataCategory.choices, empty_label="Any category"
     )
-    owner = django_filters.ModelChoiceFilter(
-        label="Owner",
-        queryset=Organisation.objects.order_by("name"),
-        to_field_name="slug",
-        empty_label="Any owner",
-        widget=PlainSelect,
-    )
+    owner = organisation_filter("Owner")
 
     class Meta:
         model = Resource

@@ -57,11 +57,25 @@ def test_an_unknown_action_is_a_programming_error_not_a_silent_yes(world):
         access.can(world.a_admin, "launch", world.a)
 
 
-def test_group_ids_are_looked_up_once_per_user_object(world, django_assert_num_queries):
+def test_visibility_is_one_query_and_follows_group_changes_at_once(
+    world, django_assert_num_queries
+):
+    from resources.models import Resource
+
     user = type(world.a_member).objects.get(pk=world.a_member.pk)
-    access.group_ids(user)
-    with django_assert_num_queries(0):
-        assert access.group_ids(user) == [world.a.group_id]
+    resource = Resource.objects.create(
+        owner=world.b,
+        title="Borealis notes",
+        kind="report",
+        data_category="incidents",
+        tlp="amber",
+        created_by=world.b_member,
+    )
+    access.sync_object(resource)
+    with django_assert_num_queries(1):  # the user's groups are part of the one query
+        assert list(access.visible_to(user, Resource.objects.all())) == []
+    user.groups.add(world.b.group_id)  # as a membership change would
+    assert list(access.visible_to(user, Resource.objects.all())) == [resource]
 
 
 def test_hidden_and_missing_objects_answer_with_the_same_page(world, client):

@@ -42,3 +42,43 @@ def test_empty_search_says_so(world, client):
         "Nothing matches these filters"
         in client.get("/organisations/?q=nothing-like-this").content.decode()
     )
+
+
+def test_organisation_picker_suggests_directory_matches_by_name_or_short_name(world, client):
+    client.force_login(world.c_member)
+    by_name = client.get("/suggest/organisations/?field=owner&owner=borea").content.decode()
+    assert by_name == '<option value="bor-ncsc">Borealis Cyber Centre</option>\n'
+    by_slug = client.get("/suggest/organisations/?field=party&party=ATL-").content.decode()
+    assert 'value="atl-csirt"' in by_slug and "bor-ncsc" not in by_slug
+
+
+def test_organisation_picker_suggests_at_most_twenty(world, client):
+    for n in range(25):
+        OrganisationFactory(name=f"Zeta Partner {n:02d}", slug=f"zeta-{n:02d}")
+    client.force_login(world.a_member)
+    body = client.get("/suggest/organisations/?field=owner&owner=zeta").content.decode()
+    assert body.count("<option") == 20
+    assert "Zeta Partner 00" in body and "Zeta Partner 20" not in body  # by name
+
+
+def test_organisation_picker_needs_a_session(world, client):
+    response = client.get("/suggest/organisations/?field=owner&owner=borea")
+    assert response.status_code == 302 and "Borealis" not in response.content.decode()
+
+
+def test_list_filters_name_an_organisation_by_short_name_without_listing_them_all(world, client):
+    for n in range(30):
+        OrganisationFactory(name=f"Zeta Partner {n:02d}", slug=f"zeta-{n:02d}")
+    client.force_login(world.a_member)
+    for url, field in (
+        ("/resources/", "owner"),
+        ("/agreements/", "party"),
+        ("/projects/", "participant"),
+    ):
+        body = client.get(url).content.decode()
+        assert f'name="{field}"' in body and f'list="id_{field}-options"' in body
+        assert "Zeta Partner" not in body  # no option per organisation in the page
+
+        unknown = client.get(f"{url}?{field}=no-such-org")
+        assert unknown.status_code == 200 and unknown.context["paginator"].count == 0
+        assert "No organisation has the short name “no-such-org”." in unknown.content.decode()
