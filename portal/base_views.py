@@ -19,6 +19,7 @@ from django.views.generic import ListView
 
 from portal import access
 from portal.models import Role
+from portal.pagination import CappedPaginator
 
 
 class SignedInMixin(LoginRequiredMixin):
@@ -93,6 +94,7 @@ class ListControlsMixin:
     """
 
     paginate_by = 25
+    paginator_class = CappedPaginator
     filterset_class = None
     search_fields: tuple[str, ...] = ()
     sort_options: dict[str, str] = {}

@@ -170,8 +170,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
 
 # --- Accounts, sign-in and sessions ----------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "portal.auth_backends.PortalModelBackend",
+    "portal.auth_backends.PortalAuthenticationBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

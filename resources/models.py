@@ -191,6 +191,14 @@ class Share(models.Model):
                 name="one_active_share_per_recipient",
             )
         ]
+        indexes = [
+            # "Shared with us", newest first: the dashboard card and the library's scope.
+            models.Index(
+                fields=["recipient", "-shared_at", "-id"],
+                condition=Q(status="active"),
+                name="share_active_to_recipient",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.resource} → {self.recipient.slug} under {self.agreement.label}"

@@ -47,3 +47,15 @@ def test_sign_out_ends_the_session(world, client):
     client.force_login(world.a_member)
     client.post("/accounts/logout/")
     assert client.get("/").status_code == 302
+
+
+def test_a_page_reads_the_user_membership_and_organisation_in_one_query(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.a_member)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get("/organisations/").content.decode()
+    assert world.a.name in body  # the header shows the person's organisation
+    reads = [q["sql"] for q in queries if '"portal_membership"' in q["sql"]]
+    assert len(reads) == 1 and 'FROM "auth_user"' in reads[0]

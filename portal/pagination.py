@@ -1,0 +1,71 @@
+"""Pagination that counts a list only up to a cap.
+
+An exact count of what a user can see costs as much as reading all of it: at national scale
+a library holds hundreds of thousands of visible rows, and counting them was most of a list
+page's time, growing with the data. Past the cap the list says "more than 1,000" and pages
+on by Previous and Next, which needs only one row beyond the page.
+"""
+
+from __future__ import annotations
+
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.utils.functional import cached_property
+
+#: Lists are counted exactly up to this many rows.
+COUNT_CAP = 1000
+#: The deepest page anyone may ask for; deeper offsets only cost the database (and a page
+#: number beyond 64 bits would not even reach it).
+MAX_PAGE = 4000
+
+
+class CappedPaginator(Paginator):
+    cap = COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        """The number of rows, or cap + 1 when there are more than cap."""
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
+
+    @cached_property
+    def num_pages(self) -> int:
+        # Past the cap the last page is not known; this is the last one the count reaches.
+        return super().num_pages if not self.is_capped else -(-self.cap // self.per_page)
+
+    def validate_number(self, number) -> int:
+        if not self.is_capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger("That page number is not an integer") from None
+        if number < 1 or number > MAX_PAGE:
+            raise EmptyPage("That page contains no results")
+        return number
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        if not self.is_capped:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows:
+            raise EmptyPage("That page contains no results")
+        return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)
+
+
+class CappedPage(Page):
+    """A page past the count's cap: whether a next page exists is known from one extra row."""
+
+    def __init__(self, object_list, number, paginator, *, more: bool):
+        super().__init__(object_list, number, paginator)
+        self.more = more
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def end_index(self) -> int:
+        return (self.number - 1) * self.paginator.per_page + len(self.object_list)
