@@ -59,6 +59,7 @@ class OrganisationSuggestView(SignedInMixin, View):
     of its datalist (portal.filters.OrganisationPicker)."""
 
     limit = 20
+    htmx_fragment = True
 
     def get(self, request, *args, **kwargs):
         # The picker sends its own value under its field name, and names the field.

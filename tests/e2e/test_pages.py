@@ -44,6 +44,8 @@ def html_pages():
         allowed = getattr(route.view_class, "http_method_names", ["get"])
         if route.view_class is not None and "get" not in allowed:
             continue
+        if getattr(route.view_class, "htmx_fragment", False):
+            continue  # a piece htmx puts into a page (tested there), not a page
         yield route
 
 

@@ -60,6 +60,17 @@ def test_share_find_download_and_revoke(in_force, new_page, watch, tmp_path):
         partner.get_by_role("link", name="Download latest").click()
     assert download.value.path().read_text() == report.read_text()
 
+    # The owner filter suggests organisations as the partner types, then narrows the list.
+    partner.goto("/resources/")
+    owner_field = partner.get_by_label("Owner")
+    owner_field.press_sequentially("Atlan")
+    partner.locator(f'#id_owner-options option[value="{world.a.slug}"]').wait_for(state="attached")
+    check_accessibility(partner, "owner filter with suggestions")
+    owner_field.fill(world.a.slug)
+    owner_field.press("Enter")
+    partner.wait_for_url(re.compile(f"owner={world.a.slug}"))
+    partner.get_by_role("link", name=TITLE).wait_for()
+
     watch.expect_refusal(resource.get_absolute_url())
     outsider = new_page()
     sign_in(outsider, world.c_member)
