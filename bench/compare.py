@@ -1,8 +1,10 @@
 """The same first page three ways, on the same data, in the same run:
 
-1. ours: `access.visible_to` over the direct-FK grant tables;
+1. ours: `access.visible_to` over the direct-FK grant tables, paginated as a list page is
+   (`portal.pagination.CappedPaginator`: the capped count's keys, then the page);
 2. naive: guardian's `get_objects_for_user` over its generic tables (object_pk as text,
-   content type), loaded with the same grants, the way most guardian projects use it;
+   content type), loaded with the same grants, the way most guardian projects use it, and
+   paginated the same way;
 3. floor: one hand-written SQL query returning the same rows.
 
 Every variant must return the same primary keys, or the comparison is void.
@@ -58,6 +60,7 @@ def _queries(subject: Subject) -> dict[str, dict[str, Callable[[], list[int]]]]:
 
     from agreements.models import Agreement
     from portal import access
+    from portal.pagination import CappedPaginator
     from resources.models import Resource
 
     user = subject.user
@@ -67,8 +70,10 @@ def _queries(subject: Subject) -> dict[str, dict[str, Callable[[], list[int]]]]:
 
     def ours(model, **filters):
         def call():
+            # As a list page runs it: the capped count's keys, then the page.
             visible = access.visible_to(user, model.objects.filter(**filters))
-            return [obj.pk for obj in visible.order_by(*order)[:PAGE_SIZE]]
+            page = CappedPaginator(visible.order_by(*order), PAGE_SIZE).page(1)
+            return [obj.pk for obj in page.object_list]
 
         return call
 
@@ -84,7 +89,9 @@ def _queries(subject: Subject) -> dict[str, dict[str, Callable[[], list[int]]]]:
                 )
                 if everyone is not None:
                     qs = qs | model.objects.filter(everyone)
-                return [obj.pk for obj in qs.filter(**filters).order_by(*order)[:PAGE_SIZE]]
+                # Paginated the same way, so only the permission query differs.
+                page = CappedPaginator(qs.filter(**filters).order_by(*order), PAGE_SIZE).page(1)
+                return [obj.pk for obj in page.object_list]
 
         return call
 

@@ -158,8 +158,16 @@ class AccessListView(SignedInMixin, ListControlsMixin, ListView):
         return self.model._default_manager.all()
 
     def get_queryset(self) -> QuerySet:
-        visible = access.visible_to(self.request.user, self.get_base_queryset(), self.access_action)
-        return self.apply_controls(visible)
+        user, base, action = self.request.user, self.get_base_queryset(), self.access_action
+        # The same controls on each disjoint part of what the user may see, for the
+        # paginator's count; then on all of it, for the page and the filter bar.
+        self.visible_parts = [
+            self.apply_controls(part) for part in access.visible_parts(user, base, action)
+        ]
+        return self.apply_controls(access.visible_to(user, base, action))
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return super().get_paginator(queryset, per_page, parts=self.visible_parts, **kwargs)
 
 
 class ChildListView(ObjectAccessMixin, ListControlsMixin, ListView):

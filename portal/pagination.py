@@ -4,6 +4,12 @@ An exact count of what a user can see costs as much as reading all of it: at nat
 a library holds hundreds of thousands of visible rows, and counting them was most of a list
 page's time, growing with the data. Past the cap the list says "more than 1,000" and pages
 on by Previous and Next, which needs only one row beyond the page.
+
+Counting reads the keys of the first rows rather than `COUNT(*)`. Below the cap those keys
+are every matching row, and the page is then read among them: a filter that matches a few
+rows of a million (AMBER reports, for an organisation granted a handful) is then found from
+those keys, where the newest-first index walk PostgreSQL would otherwise choose reads the
+whole table to fill a page that never fills (1.3 s at national scale).
 """
 
 from __future__ import annotations
@@ -19,12 +25,30 @@ MAX_PAGE = 4000
 
 
 class CappedPaginator(Paginator):
+    """`parts`, when given, are disjoint querysets whose union is object_list (as from
+    `access.visible_parts`); the keys are read part by part, each with a plan of its own."""
+
     cap = COUNT_CAP
+
+    def __init__(self, object_list, per_page, *args, parts=None, **kwargs):
+        super().__init__(object_list, per_page, *args, **kwargs)
+        self.parts = [object_list] if parts is None else parts
+
+    @cached_property
+    def head(self) -> list:
+        """The keys of the first cap + 1 matching rows, in no particular order."""
+        keys: list = []
+        for part in self.parts:
+            wanted = self.cap + 1 - len(keys)
+            if wanted <= 0:
+                break
+            keys += part.order_by().values_list("pk", flat=True)[:wanted]
+        return keys
 
     @cached_property
     def count(self) -> int:
         """The number of rows, or cap + 1 when there are more than cap."""
-        return self.object_list.order_by()[: self.cap + 1].count()
+        return len(self.head)
 
     @property
     def is_capped(self) -> bool:
@@ -48,9 +72,10 @@ class CappedPaginator(Paginator):
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
-        if not self.is_capped:
-            return super().page(number)
         bottom = (number - 1) * self.per_page
+        if not self.is_capped:
+            among_head = self.object_list.filter(pk__in=self.head)
+            return self._get_page(among_head[bottom : bottom + self.per_page], number, self)
         rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         if not rows:
             raise EmptyPage("That page contains no results")

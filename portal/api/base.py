@@ -68,6 +68,11 @@ class AccessViewSet(SignedInAPIMixin, GenericViewSet):
             return self.get_base_queryset().none()
         return access.visible_to(self.request.user, self.get_base_queryset(), "view")
 
+    def visible_parts(self) -> list[QuerySet]:
+        """The list's rows as disjoint parts, filtered like the list (for the paginator)."""
+        parts = access.visible_parts(self.request.user, self.get_base_queryset(), "view")
+        return [self.filter_queryset(part) for part in parts]
+
     def access_action_for(self, viewset_action: str | None) -> str:
         if viewset_action in self.access_actions:
             return self.access_actions[viewset_action]

@@ -1,3 +1,5 @@
+import functools
+
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -11,7 +13,11 @@ class PortalPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
-    django_paginator_class = CappedPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        parts = view.visible_parts() if hasattr(view, "visible_parts") else None
+        self.django_paginator_class = functools.partial(CappedPaginator, parts=parts)
+        return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
         paginator = self.page.paginator
