@@ -28,7 +28,8 @@ def latest(scale_name: str, *, exclude: Path | None = None) -> dict | None:
 
 
 def is_list_path(path: str) -> bool:
-    return path in LIST_PATHS or path.startswith("resource library, page")
+    deep = ("resource library, page", "resource library, deep")
+    return path in LIST_PATHS or path.startswith(deep)
 
 
 def growth(result: dict, other: dict | None) -> list[dict]:
@@ -79,7 +80,11 @@ def targets(result: dict, growth_rows: list[dict]) -> list[dict]:
         for r in lists:
             by_path.setdefault(r["path"].split(", page")[0], set()).add(r["queries"])
         varying = sorted(p for p, counts in by_path.items() if len(counts) > 1)
-        scale_drift = [g for g in growth_rows if g["small_queries"] != g["large_queries"]]
+        scale_drift = [
+            g
+            for g in growth_rows
+            if is_list_path(g["path"]) and g["small_queries"] != g["large_queries"]
+        ]
         note = f"max {worst}"
         if varying:
             note += f"; varies by user on {', '.join(varying)}"

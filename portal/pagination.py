@@ -33,6 +33,8 @@ class CappedPaginator(Paginator):
     def __init__(self, object_list, per_page, *args, parts=None, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.parts = [object_list] if parts is None else parts
+        if any(part.model is not object_list.model for part in self.parts):
+            raise ValueError("the parts of a list must be of the list's own rows")
 
     @cached_property
     def head(self) -> list:

@@ -68,8 +68,11 @@ class AccessViewSet(SignedInAPIMixin, GenericViewSet):
             return self.get_base_queryset().none()
         return access.visible_to(self.request.user, self.get_base_queryset(), "view")
 
-    def visible_parts(self) -> list[QuerySet]:
-        """The list's rows as disjoint parts, filtered like the list (for the paginator)."""
+    def visible_parts(self) -> list[QuerySet] | None:
+        """The list's rows as disjoint parts, filtered like the list (for the paginator);
+        None for an action that pages through something else (a resource's versions)."""
+        if self.action != "list":
+            return None
         parts = access.visible_parts(self.request.user, self.get_base_queryset(), "view")
         return [self.filter_queryset(part) for part in parts]
 
