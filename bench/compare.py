@@ -1,7 +1,8 @@
 """The same first page three ways, on the same data, in the same run:
 
 1. ours: `access.visible_to` over the direct-FK grant tables, paginated as a list page is
-   (`portal.pagination.CappedPaginator`: the capped count's keys, then the page);
+   (`portal.pagination.CappedPaginator`: the capped count's keys read part by part from
+   `access.visible_parts`, then the page);
 2. naive: guardian's `get_objects_for_user` over its generic tables (object_pk as text,
    content type), loaded with the same grants, the way most guardian projects use it, and
    paginated the same way;
@@ -70,9 +71,11 @@ def _queries(subject: Subject) -> dict[str, dict[str, Callable[[], list[int]]]]:
 
     def ours(model, **filters):
         def call():
-            # As a list page runs it: the capped count's keys, then the page.
-            visible = access.visible_to(user, model.objects.filter(**filters))
-            page = CappedPaginator(visible.order_by(*order), PAGE_SIZE).page(1)
+            # As a list page runs it: the capped count's keys part by part, then the page.
+            rows = model.objects.filter(**filters)
+            visible = access.visible_to(user, rows).order_by(*order)
+            parts = access.visible_parts(user, rows)
+            page = CappedPaginator(visible, PAGE_SIZE, parts=parts).page(1)
             return [obj.pk for obj in page.object_list]
 
         return call
