@@ -108,7 +108,8 @@ class ListControlsMixin:
         params = self.request.GET
         if self.filterset_class is not None:
             self.filterset = self.filterset_class(params, queryset=queryset, request=self.request)
-            queryset = self.filterset.qs
+            # A filter that cannot be read shows nothing, not everything: its message says why.
+            queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
         # PostgreSQL cannot compare text with a NUL byte; like DRF's search, drop them.
         self.search = params.get("q", "").replace("\x00", "").strip()[:200]
         if self.search and self.search_fields:
@@ -134,10 +135,12 @@ class ListControlsMixin:
         query.pop("page", None)
         filtered = bool(self.search) or bool(
             self.filterset is not None
-            and self.filterset.form.is_valid()
-            and any(self.filterset.form.cleaned_data.values())
+            and (
+                not self.filterset.form.is_valid() or any(self.filterset.form.cleaned_data.values())
+            )
         )
         context.update(
+            filter_problems=self._filter_problems(),
             filterset=self.filterset,
             search=self.search,
             sort=self.sort,
@@ -147,6 +150,17 @@ class ListControlsMixin:
             is_filtered=filtered,
         )
         return context
+
+    def _filter_problems(self) -> list[str]:
+        """Why the filters cannot be read, field by field. The filter bar shows each error by
+        its field; htmx refreshes only the results, so they say it too."""
+        if self.filterset is None or self.filterset.form.is_valid():
+            return []
+        form = self.filterset.form
+        return [
+            f"{form.fields[name].label if name in form.fields else 'Filters'}: {' '.join(errors)}"
+            for name, errors in form.errors.items()
+        ]
 
 
 class AccessListView(SignedInMixin, ListControlsMixin, ListView):

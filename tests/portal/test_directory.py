@@ -1,5 +1,6 @@
 """The organisation directory page: filters, search, sorting, pagination and htmx partials."""
 
+from tests.access.test_matrix import matrix_world  # noqa: F401  (a fixture)
 from tests.factories import OrganisationFactory
 
 
@@ -66,19 +67,28 @@ def test_organisation_picker_needs_a_session(world, client):
     assert response.status_code == 302 and "Borealis" not in response.content.decode()
 
 
-def test_list_filters_name_an_organisation_by_short_name_without_listing_them_all(world, client):
+def test_list_filters_name_an_organisation_by_short_name_without_listing_them_all(
+    matrix_world,  # noqa: F811  (the imported fixture)
+    client,
+):
+    world = matrix_world  # A's agreement, resource and project, all visible to A's manager
     for n in range(30):
         OrganisationFactory(name=f"Zeta Partner {n:02d}", slug=f"zeta-{n:02d}")
-    client.force_login(world.a_member)
+    client.force_login(world.a_pm)
     for url, field in (
         ("/resources/", "owner"),
         ("/agreements/", "party"),
         ("/projects/", "participant"),
     ):
-        body = client.get(url).content.decode()
+        page = client.get(url)
+        body = page.content.decode()
         assert f'name="{field}"' in body and f'list="id_{field}-options"' in body
         assert "Zeta Partner" not in body  # no option per organisation in the page
+        assert page.context["paginator"].count > 0
+        assert client.get(f"{url}?{field}={world.a.slug}").context["paginator"].count > 0
 
         unknown = client.get(f"{url}?{field}=no-such-org")
+        body = unknown.content.decode()
         assert unknown.status_code == 200 and unknown.context["paginator"].count == 0
-        assert "No organisation has the short name “no-such-org”." in unknown.content.decode()
+        assert "No organisation has the short name “no-such-org”." in body
+        assert "The filters are not valid, so nothing is shown" in body
