@@ -7,7 +7,7 @@ from django import forms
 from django.urls import reverse
 from django_countries import countries
 
-from portal import audit_log
+from portal import access, audit_log
 from portal.models import Organisation, OrganisationKind
 
 
@@ -27,11 +27,18 @@ class OrganisationPicker(forms.TextInput):
         return context
 
 
+def _organisations_visible_to_requester(request):
+    # Only what the directory shows the person: a hidden organisation's short name must get
+    # the same answer as one that does not exist, or the filter would confirm it.
+    user = getattr(request, "user", None)
+    return access.visible_to(user, Organisation.objects.all())
+
+
 def organisation_filter(label: str, **kwargs) -> django_filters.ModelChoiceFilter:
     """A filter on one organisation, named by its short name (slug) in the URL."""
     return django_filters.ModelChoiceFilter(
         label=label,
-        queryset=Organisation.objects.all(),
+        queryset=_organisations_visible_to_requester,
         to_field_name="slug",
         widget=OrganisationPicker(attrs={"placeholder": "Short name"}),
         error_messages={"invalid_choice": "No organisation has the short name “%(value)s”."},

@@ -1,7 +1,7 @@
 """The organisation directory page: filters, search, sorting, pagination and htmx partials."""
 
 from tests.access.test_matrix import matrix_world  # noqa: F401  (a fixture)
-from tests.factories import OrganisationFactory
+from tests.factories import OrganisationFactory, UserFactory
 
 
 def test_directory_filters_by_kind_and_country(world, client):
@@ -92,3 +92,26 @@ def test_list_filters_name_an_organisation_by_short_name_without_listing_them_al
         assert unknown.status_code == 200 and unknown.context["paginator"].count == 0
         assert "No organisation has the short name “no-such-org”." in body
         assert "The filters are not valid, so nothing is shown" in body
+
+
+def test_the_organisation_filter_does_not_confirm_a_hidden_organisation(world, client):
+    from portal import services
+
+    hidden = OrganisationFactory(name="Dormant Agency", slug="dormant-agency")
+    member = UserFactory(organisation=hidden, username="dormant-member")
+    services.update_organisation(actor=world.staff, organisation=hidden, is_active=False)
+    client.force_login(world.c_member)
+    for url, field in (("/resources/", "owner"), ("/agreements/", "party")):
+        answers = [
+            client.get(f"{url}?{field}={slug}").content.decode()
+            for slug in (hidden.slug, "never-existed")
+        ]
+        assert f"No organisation has the short name “{hidden.slug}”." in answers[0]
+        assert "No organisation has the short name “never-existed”." in answers[1]
+    api = client.get(f"/api/v1/resources/?owner={hidden.slug}")
+    assert api.status_code == 400 and "dormant-agency" in api.content.decode()
+    # Its own members still find it: it is in their directory.
+    client.force_login(member)
+    assert (
+        "No organisation has" not in client.get(f"/resources/?owner={hidden.slug}").content.decode()
+    )
