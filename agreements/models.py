@@ -12,9 +12,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from portal.models import Organisation
+from portal.models import GroupGrant, Organisation, UserGrant
 from portal.vocabulary import TLP, DataCategory, PermittedActions
 
 
@@ -163,6 +162,17 @@ class Agreement(models.Model):
     def label(self) -> str:
         return f"{self.reference} v{self.version}" if self.version > 1 else self.reference
 
+    def last_day_in_force(self) -> datetime.date | None:
+        """The last day the agreement can be in force on its own dates (the day before a
+        termination takes effect, or its expiry); None if it has no end date yet.
+
+        Grants that follow from the agreement carry this day, so they lapse with it even
+        before `tick` has run (see `AgreementQuerySet.live`)."""
+        ends = [self.expires_on] if self.expires_on else []
+        if self.termination_effective_on:
+            ends.append(self.termination_effective_on - datetime.timedelta(days=1))
+        return min(ends) if ends else None
+
     def is_live(self, on: datetime.date | None = None) -> bool:
         return Agreement.objects.live(on).filter(pk=self.pk).exists()
 
@@ -177,17 +187,17 @@ class Agreement(models.Model):
         return [labels.get(c, c) for c in self.data_categories or []]
 
 
-class AgreementGroupObjectPermission(GroupObjectPermissionBase):
+class AgreementGroupObjectPermission(GroupGrant):
     content_object = models.ForeignKey(Agreement, on_delete=models.CASCADE)
 
-    class Meta(GroupObjectPermissionBase.Meta):
+    class Meta(GroupGrant.Meta):
         abstract = False
 
 
-class AgreementUserObjectPermission(UserObjectPermissionBase):
+class AgreementUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(Agreement, on_delete=models.CASCADE)
 
-    class Meta(UserObjectPermissionBase.Meta):
+    class Meta(UserGrant.Meta):
         abstract = False
 
 

@@ -34,6 +34,7 @@ def partner_member_lists(organisation: Organisation):
         yield access.Grant(
             "view_members",
             group_id=party.organisation.group_id,
+            until=party.agreement.last_day_in_force(),
             reason=f"Active agreement {party.agreement.label} with {party.organisation}.",
         )
 

@@ -31,6 +31,9 @@ PARTY_FIELDS = ["required_signatures", "legal_contact", "technical_contact", "in
 superseded_hooks: list[Callable[[Agreement, Agreement], None]] = []
 #: Called as hook(agreement) when an agreement stops being in force (expiry, termination).
 ended_hooks: list[Callable[[Agreement], None]] = []
+#: Called as hook(agreement) when the last day an agreement is in force moves (a termination
+#: scheduled for a later date): grants that follow from it must lapse on the new day.
+last_day_moved_hooks: list[Callable[[Agreement], None]] = []
 
 
 # --- Drafting -------------------------------------------------------------------------------
@@ -291,6 +294,9 @@ def terminate(
         if effective_on <= today:
             _end(agreement, "end_terminated", actor=actor)
         else:
+            for hook in last_day_moved_hooks:
+                hook(agreement)
+            _sync_party_organisations(agreement)
             _notify_parties(
                 agreement,
                 kind="agreement.termination_scheduled",

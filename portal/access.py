@@ -16,6 +16,7 @@ An object a user may not see is a 404, never a 403, so its existence is not reve
 
 from __future__ import annotations
 
+import datetime
 import enum
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
@@ -27,6 +28,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.db.models.signals import post_migrate
 from django.http import Http404
+from django.utils import timezone
 
 from portal import audit, mfa
 
@@ -44,6 +46,9 @@ class Grant:
     action: str
     group_id: int | None = None
     user_id: int | None = None
+    #: The last day the grant holds, when the fact behind it ends on a known date (an
+    #: agreement's expiry or termination); None: until the facts change.
+    until: datetime.date | None = None
     #: Why the grant exists, for the "who can see this, and why" panel; not part of identity.
     reason: str = field(default="", compare=False)
 
@@ -88,6 +93,9 @@ class Policy:
     everyone_reason: str = ""
     #: What each grant action lets people do, in words, for the same panel.
     action_labels: dict[str, str] = field(default_factory=dict)
+    #: The objects whose facts name a person (a RED share's recipients, a project's
+    #: reviewers): their grants are re-derived whenever that person's standing changes.
+    naming: Callable[[object], QuerySet] | None = None
 
     def codename(self, action: str) -> str:
         return f"view_{self.model._meta.model_name}" if action == "view" else action
@@ -187,13 +195,15 @@ def _granted(user, policy: Policy, action: str, pk=None) -> Q:
     """
     permission_id = _permission_id(policy, action)
     one = {} if pk is None else {"content_object_id": pk}
+    # A grant past its last day is ignored at once: access never waits for tick to remove it.
+    current = Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate())
     memberships = get_user_model().groups.through.objects.filter(user_id=user.pk)
     granted = policy.group_grants.objects.filter(
-        group_id__in=memberships.values("group_id"), permission_id=permission_id, **one
+        current, group_id__in=memberships.values("group_id"), permission_id=permission_id, **one
     ).values("content_object_id")
     if policy.user_grants is not None:
         named = policy.user_grants.objects.filter(
-            user_id=user.pk, permission_id=permission_id, **one
+            current, user_id=user.pk, permission_id=permission_id, **one
         ).values("content_object_id")
         granted = granted.union(named, all=True)
     return Q(pk__in=granted)
@@ -260,31 +270,43 @@ def get_object_or_404(user, queryset: QuerySet, action: str = "view", **lookup) 
 
 
 def desired_grants(obj: Model) -> set[Grant]:
+    """The grants obj's facts call for: one per action and principal, lasting as long as the
+    longest-lived fact behind it (two shares of one resource with one partner, say)."""
     policy = policy_for(type(obj))
-    grants: set[Grant] = set()
+    merged: dict[tuple, Grant] = {}
     for source in policy.sources:
-        grants.update(source(obj))
-    unknown = {g.action for g in grants} - policy.grant_actions
+        for grant in source(obj):
+            key = (grant.action, grant.group_id, grant.user_id)
+            kept = merged.get(key)
+            if kept is None or _outlasts(grant, kept):
+                merged[key] = grant
+    unknown = {key[0] for key in merged} - policy.grant_actions
     if unknown:
         raise ValueError(f"grant sources produced unknown actions {unknown}")
-    return grants
+    return set(merged.values())
+
+
+def _outlasts(grant: Grant, other: Grant) -> bool:
+    if other.until is None:
+        return False
+    return grant.until is None or grant.until > other.until
 
 
 def stored_grants(obj: Model) -> set[Grant]:
     policy = policy_for(type(obj))
     actions = _actions_by_permission_id(policy)
     stored = {
-        Grant(actions.get(pid, f"?{pid}"), group_id=gid)
-        for gid, pid in policy.group_grants.objects.filter(content_object_id=obj.pk).values_list(
-            "group_id", "permission_id"
-        )
+        Grant(actions.get(pid, f"?{pid}"), group_id=gid, until=until)
+        for gid, pid, until in policy.group_grants.objects.filter(
+            content_object_id=obj.pk
+        ).values_list("group_id", "permission_id", "valid_until")
     }
     if policy.user_grants is not None:
         stored |= {
-            Grant(actions.get(pid, f"?{pid}"), user_id=uid)
-            for uid, pid in policy.user_grants.objects.filter(content_object_id=obj.pk).values_list(
-                "user_id", "permission_id"
-            )
+            Grant(actions.get(pid, f"?{pid}"), user_id=uid, until=until)
+            for uid, pid, until in policy.user_grants.objects.filter(
+                content_object_id=obj.pk
+            ).values_list("user_id", "permission_id", "valid_until")
         }
     return stored
 
@@ -352,13 +374,15 @@ def object_drift(obj: Model) -> GrantDrift:
 def organisation_groups_of(user) -> set[int]:
     """The organisation group the user should be in: theirs while they and it are active."""
     membership = getattr(user, "membership", None)
-    if membership is None or not user.is_active:
+    if membership is None or not user.is_active or not membership.organisation.is_active:
         return set()
     return {membership.organisation.group_id}
 
 
 def sync_membership(user) -> tuple[set[int], set[int]]:
-    """Put the user in exactly the organisation groups their membership calls for."""
+    """Put the user in exactly the organisation groups their membership calls for, and
+    re-derive every grant that names them. Services call it whenever a fact about the person
+    changes: activation, roles, their organisation's activation."""
     org_group_ids = set(
         Group.objects.filter(organisation__isnull=False).values_list("id", flat=True)
     )
@@ -375,13 +399,17 @@ def sync_membership(user) -> tuple[set[int], set[int]]:
 
 
 def _resync_named_grants(user) -> None:
-    """Objects that name this user (RED recipients, reviewers) re-derive their grants: a
-    deactivated or moved person must not keep them."""
+    """Objects granted to this user, or whose facts name them, re-derive their grants: a
+    person who is deactivated, moved or loses a role must not keep them, and one who gets
+    the role back regains them."""
     for policy in _registry.values():
         if policy.user_grants is None:
             continue
         ids = policy.user_grants.objects.filter(user_id=user.pk).values("content_object_id")
-        for obj in policy.model._default_manager.filter(pk__in=ids):
+        objects = policy.model._default_manager.filter(pk__in=ids)
+        if policy.naming is not None:
+            objects = objects | policy.naming(user)
+        for obj in objects.distinct():
             sync_object(obj)
 
 
@@ -470,7 +498,10 @@ def _create_grants(policy: Policy, obj: Model, grants: Iterable[Grant]) -> None:
         if grant.group_id is not None:
             group_rows.append(
                 policy.group_grants(
-                    content_object=obj, group_id=grant.group_id, permission_id=permission_id
+                    content_object=obj,
+                    group_id=grant.group_id,
+                    permission_id=permission_id,
+                    valid_until=grant.until,
                 )
             )
         else:
@@ -478,7 +509,10 @@ def _create_grants(policy: Policy, obj: Model, grants: Iterable[Grant]) -> None:
                 raise ValueError(f"{policy.model._meta.label} takes no named-user grants")
             user_rows.append(
                 policy.user_grants(
-                    content_object=obj, user_id=grant.user_id, permission_id=permission_id
+                    content_object=obj,
+                    user_id=grant.user_id,
+                    permission_id=permission_id,
+                    valid_until=grant.until,
                 )
             )
     policy.group_grants.objects.bulk_create(group_rows)

@@ -46,21 +46,45 @@ class Organisation(models.Model):
         return reverse("portal:organisation-detail", kwargs={"slug": self.slug})
 
 
-class OrganisationGroupObjectPermission(GroupObjectPermissionBase):
+class GroupGrant(GroupObjectPermissionBase):
+    """A guardian grant to a group that may end on a known day.
+
+    A grant whose fact ends on a date (a share under an agreement that expires, a partner's
+    member list under an agreement being terminated) carries that date, and the access layer
+    ignores it from the next day on, so access never waits for `tick` to delete the row.
+    """
+
+    #: The last day (inclusive, in the portal's time zone) the grant holds; null: no end.
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = True
+
+
+class UserGrant(UserObjectPermissionBase):
+    """A guardian grant to a named user that may end on a known day (see GroupGrant)."""
+
+    valid_until = models.DateField(null=True, blank=True)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = True
+
+
+class OrganisationGroupObjectPermission(GroupGrant):
     """guardian's direct-FK grant table for organisations, given to organisation groups."""
 
     content_object = models.ForeignKey(Organisation, on_delete=models.CASCADE)
 
-    class Meta(GroupObjectPermissionBase.Meta):
+    class Meta(GroupGrant.Meta):
         abstract = False
 
 
-class OrganisationUserObjectPermission(UserObjectPermissionBase):
+class OrganisationUserObjectPermission(UserGrant):
     """guardian's direct-FK grant table for organisations, given to named users."""
 
     content_object = models.ForeignKey(Organisation, on_delete=models.CASCADE)
 
-    class Meta(UserObjectPermissionBase.Meta):
+    class Meta(UserGrant.Meta):
         abstract = False
 
 

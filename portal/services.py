@@ -77,6 +77,10 @@ def update_organisation(*, actor, organisation: Organisation, **changes) -> Orga
         organisation.full_clean()
         organisation.save()
         access.sync_object(organisation)
+        if before.get("is_active", organisation.is_active) != organisation.is_active:
+            # Members of an inactive organisation hold none of its grants, nor named ones.
+            for membership in organisation.memberships.select_related("user", "organisation"):
+                access.sync_membership(membership.user)
         changed = {k: [str(before[k]), str(v)] for k, v in changes.items() if before[k] != v}
         audit.record(actor, "organisation.updated", organisation, changes=changed)
     return organisation
@@ -141,6 +145,8 @@ def change_member_roles(*, actor, membership: Membership, roles: Iterable[str]) 
         if Role.ORG_ADMIN in before and Role.ORG_ADMIN not in roles:
             _ensure_another_admin(membership)
         membership.save()
+        # A role can be what a grant rests on (a reviewer's projects): re-derive them now.
+        access.sync_membership(membership.user)
         audit.record(
             actor,
             "member.roles_changed",

@@ -10,10 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from agreements.models import Agreement
-from portal.models import Organisation
+from portal.models import GroupGrant, Organisation, UserGrant
 from portal.vocabulary import TLP
 from resources.models import Resource, ResourceVersion
 
@@ -89,17 +88,17 @@ class Project(models.Model):
         return self.kind == ProjectKind.EXERCISE
 
 
-class ProjectGroupObjectPermission(GroupObjectPermissionBase):
+class ProjectGroupObjectPermission(GroupGrant):
     content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
 
-    class Meta(GroupObjectPermissionBase.Meta):
+    class Meta(GroupGrant.Meta):
         abstract = False
 
 
-class ProjectUserObjectPermission(UserObjectPermissionBase):
+class ProjectUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(Project, on_delete=models.CASCADE)
 
-    class Meta(UserObjectPermissionBase.Meta):
+    class Meta(UserGrant.Meta):
         abstract = False
 
 

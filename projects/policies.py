@@ -33,6 +33,7 @@ def reviewer_grants(project: Project):
             assignment.user.is_active
             and membership
             and membership.reviewer
+            and membership.organisation.is_active
             and (
                 membership.organisation_id in participants
                 or membership.organisation.slug in settings.PROJECT_REVIEWER_ORGANISATIONS
@@ -92,6 +93,7 @@ access.register(
         group_grants=ProjectGroupObjectPermission,
         user_grants=ProjectUserObjectPermission,
         sources=[participant_grants, reviewer_grants],
+        naming=lambda user: Project.objects.filter(reviewers__user=user),
         action_labels={"view": "See the project and everything in it"},
         rules={
             "manage": access.Rule(is_coordinator_programme_manager, COORDINATOR),

@@ -15,10 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
-from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from agreements.models import Agreement
-from portal.models import Organisation
+from portal.models import GroupGrant, Organisation, UserGrant
 from portal.vocabulary import TLP, DataCategory
 
 
@@ -73,17 +72,17 @@ class Resource(models.Model):
         return self.versions.order_by("-number").first()
 
 
-class ResourceGroupObjectPermission(GroupObjectPermissionBase):
+class ResourceGroupObjectPermission(GroupGrant):
     content_object = models.ForeignKey(Resource, on_delete=models.CASCADE)
 
-    class Meta(GroupObjectPermissionBase.Meta):
+    class Meta(GroupGrant.Meta):
         abstract = False
 
 
-class ResourceUserObjectPermission(UserObjectPermissionBase):
+class ResourceUserObjectPermission(UserGrant):
     content_object = models.ForeignKey(Resource, on_delete=models.CASCADE)
 
-    class Meta(UserObjectPermissionBase.Meta):
+    class Meta(UserGrant.Meta):
         abstract = False
 
 

@@ -30,15 +30,23 @@ def share_grants(resource: Resource):
     live = Share.objects.live().filter(resource=resource).select_related("recipient", "agreement")
     for share in live:
         reason = f"Shared with {share.recipient} under {share.agreement.label} (share #{share.pk})."
+        until = share.agreement.last_day_in_force()
         if resource.tlp == TLP.RED:
-            # Named people keep access only while they are active members of the recipient.
+            # Named people keep access only while they are active members of an active
+            # recipient organisation.
             named = share.recipient_users.filter(
-                is_active=True, membership__organisation_id=share.recipient_id
+                is_active=True,
+                membership__organisation_id=share.recipient_id,
+                membership__organisation__is_active=True,
             )
             for user in named:
-                yield access.Grant("view", user_id=user.pk, reason=f"Named recipient. {reason}")
+                yield access.Grant(
+                    "view", user_id=user.pk, until=until, reason=f"Named recipient. {reason}"
+                )
         else:
-            yield access.Grant("view", group_id=share.recipient.group_id, reason=reason)
+            yield access.Grant(
+                "view", group_id=share.recipient.group_id, until=until, reason=reason
+            )
 
 
 def _membership(user):
@@ -97,6 +105,7 @@ access.register(
         everyone=lambda user: Q(tlp=TLP.CLEAR),
         everyone_reason="TLP:CLEAR: disclosure is not limited.",
         sources=[owner_grants, share_grants],
+        naming=lambda user: Resource.objects.filter(shares__recipient_users=user),
         action_labels={"view": "See and download it"},
         rules={
             "change": access.Rule(is_owner_programme_manager, OWNER_PM),

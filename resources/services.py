@@ -293,6 +293,15 @@ def end_shares_of(agreement: Agreement) -> None:
         )
 
 
+def resync_shares_of(agreement: Agreement) -> None:
+    """The agreement's last day moved: its shares' grants lapse on the new day."""
+    shared = Resource.objects.filter(
+        shares__agreement=agreement, shares__status=ShareStatus.ACTIVE
+    ).distinct()
+    for resource in shared:
+        access.sync_object(resource)
+
+
 def carry_shares_over(old: Agreement, new: Agreement) -> None:
     """An amendment replaced the agreement: shares continue under it where it still allows."""
     for share in Share.objects.filter(agreement=old, status=ShareStatus.ACTIVE).select_related(
@@ -463,4 +472,5 @@ def _programme_manager(actor) -> Membership:
 
 
 agreement_services.ended_hooks.append(end_shares_of)
+agreement_services.last_day_moved_hooks.append(resync_shares_of)
 agreement_services.superseded_hooks.append(carry_shares_over)

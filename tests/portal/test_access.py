@@ -27,8 +27,10 @@ def test_directory_is_public_to_signed_in_users_but_hides_inactive_organisations
 
     seen_by_a = set(access.visible_to(world.a_member, Organisation.objects.all()))
     assert {world.a, world.b} <= seen_by_a and world.c not in seen_by_a
-    # Its own members still see their (inactive) organisation.
-    assert world.c in access.visible_to(world.c_member, Organisation.objects.all())
+    # Its own members hold none of its grants any more, not even their own member list.
+    world.c_member.refresh_from_db()
+    assert world.c not in access.visible_to(world.c_member, Organisation.objects.all())
+    assert not world.c_member.groups.exists()
 
 
 def test_anonymous_and_deactivated_users_see_nothing(world, django_user_model):

@@ -110,8 +110,6 @@ def test_the_organisation_filter_does_not_confirm_a_hidden_organisation(world, c
         assert "No organisation has the short name “never-existed”." in answers[1]
     api = client.get(f"/api/v1/resources/?owner={hidden.slug}")
     assert api.status_code == 400 and "dormant-agency" in api.content.decode()
-    # Its own members still find it: it is in their directory.
+    # Its own members hold none of its grants while it is inactive: not even it.
     client.force_login(member)
-    assert (
-        "No organisation has" not in client.get(f"/resources/?owner={hidden.slug}").content.decode()
-    )
+    assert "No organisation has" in client.get(f"/resources/?owner={hidden.slug}").content.decode()

@@ -236,14 +236,17 @@ def test_revocation_is_immediate(sharing):
     assert told.user == sharing.b_pm and "Shared by mistake" in told.body
 
 
-def test_expiry_refuses_downloads_before_tick_and_unlists_after(sharing):
+def test_expiry_hides_the_resource_the_day_after_even_before_tick(sharing):
     resource = new_resource(sharing)
     share_with_b(sharing, resource)
     end = sharing.ab_agreement.expires_on
+    with time_machine.travel(end, tick=False):
+        assert access.can(sharing.b_member, "view", resource)  # the last day still counts
     with time_machine.travel(end + datetime.timedelta(days=1), tick=False):
-        # Before tick: the grant still lists it, but every download re-checks the live rule.
-        assert access.can(sharing.b_member, "view", resource)
-        with pytest.raises(PermissionDenied, match="no longer in force"):
+        # Before tick: the grant's last day has passed, so it is hidden, not refused.
+        assert not access.can(sharing.b_member, "view", resource)
+        assert not access.visible_to(sharing.b_member, Resource.objects.all()).exists()
+        with pytest.raises(Http404):
             services.open_download(actor=sharing.b_member, resource=resource)
         call_command("tick")
         # After tick: it is no longer listed at all.

@@ -4,10 +4,7 @@ Each test states what a person would notice: what they see, what they can fetch,
 they can never learn.
 """
 
-import datetime
-
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -257,21 +254,6 @@ def test_revoke_looks_the_share_up_only_among_this_resources_shares(sharing, cli
     assert response.status_code == 404
     other_share.refresh_from_db()
     assert other_share.status == ShareStatus.ACTIVE
-
-
-def test_download_rechecks_the_agreement_before_any_tick_has_run(sharing, client):
-    resource = new_resource(sharing)
-    share_with_b(sharing, resource)
-    after_expiry = sharing.ab_agreement.expires_on + datetime.timedelta(days=1)
-    with time_machine.travel(datetime.datetime.combine(after_expiry, datetime.time(12))):
-        client.force_login(sharing.b_member)
-        # The grant is still stored (tick has not run), yet the download is refused.
-        response = client.get(f"/resources/{resource.pk}/download/")
-        assert response.status_code == 403
-        assert "no longer in force" in response.content.decode()
-        page = client.get(resource.get_absolute_url()).content.decode()
-        assert "You cannot download these files now." in page
-        assert f"/resources/{resource.pk}/download/" not in page
 
 
 # --- Uploading ------------------------------------------------------------------------------
