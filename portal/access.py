@@ -452,7 +452,12 @@ def reconcile(*, repair: bool) -> ReconcileReport:
 
 
 def _is_signed_in(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active)
+    """An active account, acting for an active organisation if it belongs to one: the members
+    of a deactivated organisation see nothing, not even what is open to everyone."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    membership = getattr(user, "membership", None)
+    return membership is None or membership.organisation.is_active
 
 
 def _holds(user, action: str, obj: Model, policy: Policy) -> bool:
