@@ -388,6 +388,8 @@ class _World:
         )
         rows, parties = [], []
         self.live_agreements: list[tuple[int, list[int]]] = []
+        #: The last day each live agreement is in force: grants under it carry it.
+        self.last_day: dict[int, datetime.date | None] = {}
         for agreement_id in range(1, scale.agreements + 1):
             roll = rng.random() * 100
             size = 2 if roll < 75 else 3 if roll < 90 else rng.randint(4, 6) if roll < 97 else 10
@@ -451,6 +453,7 @@ class _World:
                 parties.append((agreement_id, index))
             if status == "active" and (expires is None or expires >= today):
                 self.live_agreements.append((agreement_id, members))
+                self.last_day[agreement_id] = expires
                 rank = TLP_VALUES.index(ceiling)
                 for index in members:
                     for other in members:
@@ -757,7 +760,7 @@ class _World:
         counts = [0] * 35 + [1] * 30 + [2] * 15 + [3, 4, 5] * 5 + list(range(6, 21))[:5]
         for i in range(scale.resources):
             resource_id, owner, tlp = i + 1, self.orgs[owner_of[i]], tlp_of[i]
-            group_grants.append((resource_id, owner.group_id))
+            group_grants.append((resource_id, owner.group_id, None))
             if tlp == 0 or not owner.partners:
                 continue
             wanted = rng.choice(counts)
@@ -791,9 +794,11 @@ class _World:
                     for user_id in people:
                         named.append((share_id, user_id))
                         if not revoked:
-                            user_grants.append((resource_id, user_id))
+                            user_grants.append((resource_id, user_id, self.last_day[agreement_id]))
                 elif not revoked:
-                    group_grants.append((resource_id, recipient.group_id))
+                    group_grants.append(
+                        (resource_id, recipient.group_id, self.last_day[agreement_id])
+                    )
         self._copy(
             "resources_share",
             [
@@ -817,33 +822,41 @@ class _World:
         )
         self._copy(
             "resources_resourcegroupobjectpermission",
-            ["id", "content_object_id", "group_id", "permission_id"],
-            ((i + 1, r, g, self.perm_resource) for i, (r, g) in enumerate(group_grants)),
+            ["id", "content_object_id", "group_id", "permission_id", "valid_until"],
+            ((i + 1, r, g, self.perm_resource, d) for i, (r, g, d) in enumerate(group_grants)),
         )
         self._copy(
             "resources_resourceuserobjectpermission",
-            ["id", "content_object_id", "user_id", "permission_id"],
-            ((i + 1, r, u, self.perm_resource) for i, (r, u) in enumerate(user_grants)),
+            ["id", "content_object_id", "user_id", "permission_id", "valid_until"],
+            ((i + 1, r, u, self.perm_resource, d) for i, (r, u, d) in enumerate(user_grants)),
         )
 
     def _grants_of_organisations(self) -> None:
         """Each organisation sees itself and its member list; the parties of a live
         agreement see each other's member lists (agreements/policies.py)."""
-        grants: set[tuple[int, int, int]] = set()
+        # (organisation, group, permission) -> last day; None (no end) outlasts any date.
+        grants: dict[tuple[int, int, int], datetime.date | None] = {}
         for org in self.orgs:
-            grants.add((org.id, org.group_id, self.perm_org_view))
-            grants.add((org.id, org.group_id, self.perm_org_members))
-        for _agreement_id, members in self.live_agreements:
+            grants[(org.id, org.group_id, self.perm_org_view)] = None
+            grants[(org.id, org.group_id, self.perm_org_members)] = None
+        for agreement_id, members in self.live_agreements:
+            until = self.last_day[agreement_id]
             for index in members:
                 for other in members:
                     if other != index:
-                        grants.add(
-                            (self.orgs[index].id, self.orgs[other].group_id, self.perm_org_members)
+                        key = (
+                            self.orgs[index].id,
+                            self.orgs[other].group_id,
+                            self.perm_org_members,
                         )
+                        if key not in grants or (
+                            grants[key] and (not until or until > grants[key])
+                        ):
+                            grants[key] = until
         self._copy(
             "portal_organisationgroupobjectpermission",
-            ["id", "content_object_id", "group_id", "permission_id"],
-            ((i + 1, *grant) for i, grant in enumerate(sorted(grants))),
+            ["id", "content_object_id", "group_id", "permission_id", "valid_until"],
+            ((i + 1, *key, grants[key]) for i, key in enumerate(sorted(grants))),
         )
 
     # --- COPY ---
