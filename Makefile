@@ -11,7 +11,7 @@ SCALE ?= small
 BENCH_STAMP := $(VENV)/.bench-installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 BENCH_POSTGRES ?= postgres://postgres@127.0.0.1:5432
 
-.PHONY: demo test install tick clean bench fuzz
+.PHONY: demo test install node-deps tick clean bench fuzz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+node-deps: $(NODE_STAMP)
 
 $(NODE_STAMP): package-lock.json
 	@if command -v npm >/dev/null; then \
