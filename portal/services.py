@@ -61,7 +61,14 @@ def create_organisation(
         organisation.full_clean()
         organisation.save()
         access.sync_object(organisation)
-        audit.record(actor, "organisation.created", organisation, slug=slug, country=country)
+        audit.record(
+            actor,
+            "organisation.created",
+            organisation,
+            organisation=organisation,
+            slug=slug,
+            country=country,
+        )
     return organisation
 
 
@@ -81,7 +88,9 @@ def update_organisation(*, actor, organisation: Organisation, **changes) -> Orga
         organisation.save()
         access.sync_object(organisation)
         changed = {k: [str(before[k]), str(v)] for k, v in changes.items() if before[k] != v}
-        audit.record(actor, "organisation.updated", organisation, changes=changed)
+        audit.record(
+            actor, "organisation.updated", organisation, organisation=organisation, changes=changed
+        )
     return organisation
 
 

@@ -212,6 +212,15 @@ def test_staff_deactivate_an_account_and_it_is_audited_for_its_organisation(worl
     assert (event.actor, event.organisation) == (world.staff, world.b)
 
 
+def test_organisation_changes_concern_that_organisation(world, client):
+    client.force_login(world.staff)
+    data = {"name": "Borealis Cyber Centre", "country": "FI", "kind": "regulator"}
+    client.post(f"/admin/portal/organisation/{world.b.pk}/change/", data)
+
+    event = AuditEvent.objects.get(action="organisation.updated")
+    assert (event.actor, event.organisation) == (world.staff, world.b)
+
+
 # --- The site itself ----------------------------------------------------------------------------
 
 
