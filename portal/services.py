@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
+from allauth.core import context as allauth_context
 from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
@@ -21,6 +23,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
 
 from portal import access, audit, mfa, reauth, throttle
@@ -58,7 +61,14 @@ def create_organisation(
         organisation.full_clean()
         organisation.save()
         access.sync_object(organisation)
-        audit.record(actor, "organisation.created", organisation, slug=slug, country=country)
+        audit.record(
+            actor,
+            "organisation.created",
+            organisation,
+            organisation=organisation,
+            slug=slug,
+            country=country,
+        )
     return organisation
 
 
@@ -82,7 +92,9 @@ def update_organisation(*, actor, organisation: Organisation, **changes) -> Orga
             for membership in organisation.memberships.select_related("user", "organisation"):
                 access.sync_membership(membership.user)
         changed = {k: [str(before[k]), str(v)] for k, v in changes.items() if before[k] != v}
-        audit.record(actor, "organisation.updated", organisation, changes=changed)
+        audit.record(
+            actor, "organisation.updated", organisation, organisation=organisation, changes=changed
+        )
     return organisation
 
 
@@ -234,6 +246,102 @@ def sign_out_everywhere(*, actor) -> int:
     return ended
 
 
+# --- Accounts (platform staff) --------------------------------------------------------------
+# Staff run accounts but never act as their owners: they cannot set or see a password, a
+# token or a second factor, nor change the email address a reset goes to. They can send the
+# owner a reset link and switch an account off. Each is audited for the account's organisation.
+
+#: What staff may change on an account. Username and email are the owner's identity: a reset
+#: goes to the email address, so whoever could change it could take the account over.
+ACCOUNT_FIELDS_STAFF_CHANGE = ("first_name", "last_name")
+
+
+def update_account(*, actor, user, **changes):
+    """Change an account's name as platform staff; identity and credentials are not here."""
+    _require_staff(actor)
+    unknown = set(changes) - set(ACCOUNT_FIELDS_STAFF_CHANGE)
+    if unknown:
+        raise ValidationError(
+            gettext("These fields cannot be changed here: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        before = {name: getattr(user, name) for name in changes}
+        for name, value in changes.items():
+            setattr(user, name, value)
+        user.full_clean(exclude=["password"])
+        if changes:
+            user.save(update_fields=list(changes))
+        changed = {k: [before[k], v] for k, v in changes.items() if before[k] != v}
+        audit.record(
+            actor,
+            "account.updated",
+            user,
+            organisation=_account_organisation(user),
+            username=user.get_username(),
+            changes=changed,
+        )
+    return user
+
+
+def send_password_reset(*, actor, user, request) -> None:
+    """Email the account's owner allauth's own password-reset link, at the account's own
+    address; only the owner of that mailbox can complete it. Platform staff only."""
+    _require_staff(actor)
+    user = User.objects.get(pk=user.pk)
+    if not user.is_active:
+        raise ValidationError(
+            gettext("%(username)s is deactivated; reactivate it first.")
+            % {"username": user.get_username()}
+        )
+    if not user.email:
+        raise ValidationError(
+            gettext("%(username)s has no email address to send a link to.")
+            % {"username": user.get_username()}
+        )
+    with transaction.atomic():
+        audit.record(
+            actor,
+            "account.password_reset_sent",
+            user,
+            organisation=_account_organisation(user),
+            username=user.get_username(),
+        )
+        _send_password_reset(request, user)
+
+
+def deactivate_account(*, actor, user):
+    """Switch an account off and end its sessions and API token at once. A member's account
+    goes through deactivate_member (it keeps an organisation's last admin); a staff account
+    has no organisation."""
+    membership = Membership.objects.filter(user_id=user.pk).select_related("organisation").first()
+    if membership is not None:
+        return deactivate_member(actor=actor, membership=membership).user
+    _require_staff(actor)
+    if user.pk == actor.pk:
+        raise ValidationError(gettext("You cannot deactivate your own account."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            raise ValidationError(
+                gettext("%(username)s is already deactivated.") % {"username": user.get_username()}
+            )
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        ended_sessions = end_all_sessions(user)
+        Token.objects.filter(user=user).delete()
+        audit.record(
+            actor,
+            "account.deactivated",
+            user,
+            organisation=None,
+            username=user.get_username(),
+            ended_sessions=ended_sessions,
+        )
+    return user
+
+
 # --- API tokens (each user, for themselves) -------------------------------------------------
 
 
@@ -334,6 +442,29 @@ def _ensure_another_admin(membership: Membership) -> None:
         raise ValidationError(
             "An organisation needs at least one active admin. Make someone else an admin first."
         )
+
+
+def _account_organisation(user) -> Organisation | None:
+    """The organisation whose admins an event about this account concerns (None for staff)."""
+    membership = Membership.objects.filter(user_id=user.pk).select_related("organisation").first()
+    return membership.organisation if membership is not None else None
+
+
+def _send_password_reset(request, user) -> None:
+    """allauth's password-reset email, exactly as its "forgot password" page sends it."""
+    adapter = get_account_adapter(request)
+    uid = user_pk_to_url_str(user)
+    key = default_token_generator.make_token(user)
+    context = {
+        "user": user,
+        "password_reset_url": adapter.get_reset_password_from_key_url(f"{uid}-{key}"),
+        "uid": uid,
+        "key": key,
+        "request": request,
+        "username": user.get_username(),
+    }
+    with allauth_context.request_context(request):
+        adapter.send_password_reset_mail(user, user.email, context)
 
 
 def _send_invitation(user, organisation: Organisation, base_url: str) -> None:

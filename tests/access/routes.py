@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 #: Routes the matrix leaves to their own tests, with the reason.
 NOT_IN_MATRIX = {
-    "admin:": "Django's admin site: staff only, checked in test_admin.py",
+    "admin:": "Django's admin site: staff only, its own matrix in test_admin_matrix.py",
     "static": "whitenoise static files carry no partner data",
 }
 
