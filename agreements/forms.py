@@ -67,7 +67,7 @@ class AgreementForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance._state.adding:  # its pk is set before it is saved (portal.ids)
             self.fields["parties"].initial = [
                 p.organisation_id for p in self.instance.parties.all()
             ]

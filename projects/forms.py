@@ -100,7 +100,7 @@ class ProjectDetailsForm(GroupedForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.instance.is_exercise:
+        if not self.instance._state.adding and not self.instance.is_exercise:
             for name in ("scenario", "exercise_start", "exercise_end"):
                 del self.fields[name]
 

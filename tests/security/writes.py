@@ -39,8 +39,8 @@ def today(days: int = 0) -> str:
 
 
 def latest(model) -> Callable[[Estate], object]:
-    """The subject of a creation: the newest row of model."""
-    return lambda e: model.objects.order_by("-pk").first()
+    """The subject of a creation: the row of model the write made."""
+    return lambda e: e.created(model)
 
 
 def named(name: str) -> Callable[[Estate], object]:
