@@ -113,6 +113,7 @@ class AgreementForm(forms.ModelForm):
 class PartyForm(forms.ModelForm):
     signatories = ModelMultipleChoiceField(
         queryset=User.objects.none(),
+        to_field_name="username",  # a user's id would count every nation's accounts
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="Members of your organisation who hold the signatory role.",

@@ -200,6 +200,7 @@ class ReviewerForm(forms.Form):
     user = forms.ModelChoiceField(
         label="Reviewer",
         queryset=User.objects.none(),
+        to_field_name="username",  # a user's id would count every nation's accounts
         help_text=(
             "People with the reviewer role, from a participant or from an independent "
             "reviewers' panel."

@@ -127,7 +127,7 @@ def _today(days=0) -> str:
 BODIES = {
     "member-roles": lambda e: {"roles": ["org_admin", "programme_manager"]},
     "party": lambda e: {
-        "signatories": [e.c_admin.pk],
+        "signatories": [e.c_admin.username],
         "required_signatures": 1,
         "legal_contact": "pwned",
     },
@@ -296,7 +296,9 @@ def test_no_form_field_accepts_an_object_outside_its_choices(estate):
                 continue  # the field offers every row there is
             tried.add(name)
             multiple = isinstance(field, forms.ModelMultipleChoiceField)
-            data = {**write.data(estate), name: [foreign.pk] if multiple else foreign.pk}
+            # The form's own key for a row: a person's username, anything else's id.
+            value = getattr(foreign, field.to_field_name or "pk")
+            data = {**write.data(estate), name: [value] if multiple else value}
             with rolled_back():
                 before = changes()
                 response = send(client, write, estate, data)
