@@ -67,7 +67,7 @@ class AgreementForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if not self.instance._state.adding:  # its pk is set before it is saved (portal.ids)
             self.fields["parties"].initial = [
                 p.organisation_id for p in self.instance.parties.all()
             ]
@@ -113,6 +113,7 @@ class AgreementForm(forms.ModelForm):
 class PartyForm(forms.ModelForm):
     signatories = ModelMultipleChoiceField(
         queryset=User.objects.none(),
+        to_field_name="username",  # a user's id would count every nation's accounts
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="Members of your organisation who hold the signatory role.",

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from agreements import content, lifecycle
 from agreements.models import Agreement, AgreementStatus, Party, Signature
-from portal import access, audit, reauth
+from portal import access, audit, ids, reauth
 from portal.models import Membership, Organisation
 from portal.notifications import notify
 
@@ -551,15 +551,17 @@ def _locked(agreement: Agreement) -> Agreement:
 
 
 def _next_reference() -> str:
-    """AGR-<year>-<n>: n counts this year's agreements (amendments keep their reference).
+    """AGR-<year>-<code>, with a random code (AGR-2026-7KQ3-M9XD) that, unlike a number,
+    counts nothing. Amendments keep their agreement's reference.
 
-    Nothing is ever deleted, so the count only grows; two writers racing for the same number
-    hit the unique constraint and create_agreement retries.
+    A code already taken is drawn again; two writers drawing the same one at once hit the
+    unique constraint, and create_agreement retries.
     """
-    year = timezone.localdate().year
-    prefix = f"AGR-{year}-"
-    number = Agreement.objects.filter(reference__startswith=prefix, version=1).count() + 1
-    return f"{prefix}{number:04d}"
+    prefix = f"AGR-{timezone.localdate().year}-"
+    while True:
+        reference = prefix + ids.random_code()
+        if not Agreement.objects.filter(reference=reference).exists():
+            return reference
 
 
 def _unique(organisations: Iterable[Organisation]) -> list[Organisation]:

@@ -4,6 +4,8 @@ from django.contrib.admin import apps as admin_apps
 
 class PortalConfig(AppConfig):
     name = "portal"
+    # Random primary keys for every model of the app: an id counts nothing (portal.ids).
+    default_auto_field = "portal.ids.RandomIdField"
     verbose_name = "Portal core"
     default = True  # this module also holds the admin's config, below
 

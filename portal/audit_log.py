@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
 
-from portal import access, csv_export
+from portal import access, csv_export, ids
 from portal.models import AuditEvent, Membership, Organisation
 
 HIDDEN_OBJECT = "(an object you cannot see)"
@@ -32,8 +32,9 @@ HIDDEN_OBJECT = "(an object you cannot see)"
 #: Everything else (titles, labels, names in `reason`, ...) may be the hidden object's.
 REQUEST_DETAILS = frozenset({"requested_action", "outcome", "ip"})
 
+#: No event id: ids number every nation's events in one sequence, so two of them would tell
+#: how much others did in between. The time and, where shown, the hash name an event.
 CSV_HEADER = [
-    "id",
     "time_utc",
     "actor",
     "actor_organisation",
@@ -187,7 +188,7 @@ def _entry(event: AuditEvent, visible: set[tuple[str, str]]) -> Entry:
             event=event,
             object_visible=True,
             object_type_label=object_type_label(event.object_type) if has_object else "",
-            object_id=event.object_id,
+            object_id=event.object_id if _id_counts_nothing(event.object_type) else "",
             object_repr=event.object_repr,
             details=details,
             hash=event.hash,
@@ -205,10 +206,15 @@ def _entry(event: AuditEvent, visible: set[tuple[str, str]]) -> Entry:
     )
 
 
+def _id_counts_nothing(object_type: str) -> bool:
+    # A user's id is sequential (Django's auth model): it would count every nation's accounts.
+    model = _model(object_type)
+    return model is not None and ids.has_random_ids(model)
+
+
 def _csv_values(entry: Entry) -> list:
     event = entry.event
     return [
-        event.pk,
         event.created_at.astimezone(datetime.UTC).isoformat(),
         event.actor_label,
         event.actor_organisation.slug if event.actor_organisation else "",

@@ -144,6 +144,9 @@ class AppendOnlyQuerySet(models.QuerySet):
 class AuditEvent(models.Model):
     """One append-only, hash-chained entry of the audit trail. Written only by portal.audit."""
 
+    #: Sequential, unlike every other model's (portal.ids): the chain is verified in id
+    #: order. Pages and exports do not show it, as it counts every nation's events.
+    id = models.BigAutoField(primary_key=True, serialize=False, verbose_name="ID")
     created_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -100,7 +100,7 @@ class ProjectDetailsForm(GroupedForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.instance.is_exercise:
+        if not self.instance._state.adding and not self.instance.is_exercise:
             for name in ("scenario", "exercise_start", "exercise_end"):
                 del self.fields[name]
 
@@ -200,6 +200,7 @@ class ReviewerForm(forms.Form):
     user = forms.ModelChoiceField(
         label="Reviewer",
         queryset=User.objects.none(),
+        to_field_name="username",  # a user's id would count every nation's accounts
         help_text=(
             "People with the reviewer role, from a participant or from an independent "
             "reviewers' panel."

@@ -326,7 +326,8 @@ class Contribution(models.Model):
     note = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        ordering = ["participant__organisation__name", "kind"]
+        # Ids are random (portal.ids): the unit, not the id, orders one partner's amounts.
+        ordering = ["participant__organisation__name", "kind", "unit", "pk"]
 
     def __str__(self) -> str:
         return f"{self.participant.organisation.slug}: {self.amount} {self.unit} {self.kind}"

@@ -191,9 +191,10 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
         items = milestones + deliverables
         visible = _visible_resources(user, items)
         running = health.is_running(project)
+        # By unit within a kind: ids are random and order nothing.
         contributions = list(
             project.contributions.select_related("participant__organisation").order_by(
-                "participant__organisation__name", "kind", "pk"
+                "participant__organisation__name", "kind", "unit", "pk"
             )
         )
         # Leads and contributors cannot be removed (the service refuses, the database protects

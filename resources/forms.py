@@ -127,6 +127,7 @@ class ShareForm(forms.Form):
     recipient_users = ModelMultipleChoiceField(
         label="Named recipients",
         queryset=User.objects.none(),
+        to_field_name="username",  # a user's id would count every nation's accounts
         widget=forms.CheckboxSelectMultiple,
         required=False,
         help_text="TLP:RED goes to these people only, never to their whole organisation.",
@@ -193,7 +194,7 @@ class ShareForm(forms.Form):
         groups = {}
         for user in self.fields["recipient_users"].queryset:
             organisation = self.recipient_organisations[user.membership.organisation_id]
-            groups.setdefault(organisation, []).append(widgets[str(user.pk)])
+            groups.setdefault(organisation, []).append(widgets[user.username])
         return list(groups.items())
 
 

@@ -48,7 +48,9 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = get_user_model()
-        fields = ["id", "username", "name", "email", "organisation", "roles"]
+        # No id: a user's id is sequential (Django's auth model) and would count every
+        # nation's accounts. The API names people by username everywhere.
+        fields = ["username", "name", "email", "organisation", "roles"]
         read_only_fields = fields
 
 

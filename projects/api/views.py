@@ -350,11 +350,14 @@ class ProjectViewSet(
     def _items(self, project, model):
         """The project's milestones or deliverables, with everything their rows show."""
         links = (
-            Prefetch("linked_resources", queryset=Resource.objects.order_by("pk"))
+            # Oldest first, by time: ids are random (portal.ids) and order nothing.
+            Prefetch("linked_resources", queryset=Resource.objects.order_by("created_at", "pk"))
             if model is Milestone
             else Prefetch(
                 "linked_versions",
-                queryset=ResourceVersion.objects.select_related("resource").order_by("pk"),
+                queryset=ResourceVersion.objects.select_related("resource").order_by(
+                    "uploaded_at", "pk"
+                ),
             )
         )
         return (

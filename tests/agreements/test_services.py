@@ -1,6 +1,8 @@
 """The agreement lifecycle through its services: every transition, and every refusal."""
 
 import datetime
+import itertools
+import re
 
 import pytest
 import time_machine
@@ -12,7 +14,7 @@ from django.utils import timezone
 
 from agreements import content, services
 from agreements.models import Agreement, AgreementStatus, Signature
-from portal import access
+from portal import access, ids
 from portal.models import AuditEvent, Notification
 from portal.reauth import Reauthentication
 from portal.states import TransitionNotAllowed
@@ -31,9 +33,31 @@ def test_programme_manager_drafts_an_agreement_that_only_parties_can_see(draft, 
     assert AuditEvent.objects.filter(action="agreement.created", object_id=str(draft.pk)).exists()
 
 
-def test_references_count_up_within_the_year(people):
-    first, second = draft_between(people), draft_between(people)
-    assert int(second.reference[-4:]) == int(first.reference[-4:]) + 1
+def test_references_are_random_codes_that_count_nothing(people):
+    drafts = [draft_between(people) for _ in range(5)]
+    year = timezone.localdate().year
+    pattern = re.compile(rf"^AGR-{year}-[0-9A-HJKMNP-TV-Z]{{4}}-[0-9A-HJKMNP-TV-Z]{{4}}$")
+    assert all(pattern.match(d.reference) for d in drafts), [d.reference for d in drafts]
+    assert len({d.reference for d in drafts}) == 5
+    # Nothing a reader could count from: no reference is a neighbour of the one before.
+    codes = [_crockford_value(d.reference[-9:]) for d in drafts]
+    assert all(abs(b - a) > 1 for a, b in itertools.pairwise(codes))
+
+
+def _crockford_value(code: str) -> int:
+    value = 0
+    for character in code.replace("-", ""):
+        value = value * 32 + ids.CROCKFORD.index(character)
+    return value
+
+
+def test_a_reference_already_taken_is_drawn_again(people, monkeypatch):
+    taken = draft_between(people).reference
+    codes = iter([taken[-9:], "7KQ3-M9XD"])
+    monkeypatch.setattr(services.ids, "random_code", lambda: next(codes))
+    again = draft_between(people)
+    assert again.reference == f"AGR-{timezone.localdate().year}-7KQ3-M9XD"
+    assert Agreement.objects.filter(reference=taken).count() == 1
 
 
 def test_new_parties_get_their_signatories_designated(draft, people):

@@ -1,5 +1,6 @@
 """The agreement pages: what each person sees and can do, and what they never see."""
 
+import re
 import threading
 
 import pytest
@@ -20,6 +21,21 @@ def test_list_shows_own_agreements_and_search_finds_them(draft, people, client):
     body = client.get("/agreements/").content.decode()
     assert draft.reference in body and draft.title in body
     assert draft.reference in client.get(f"/agreements/?q={draft.reference}").content.decode()
+
+
+def test_the_party_form_offers_signatories_by_username_not_id(draft, people, client):
+    party = draft.parties.get(organisation=people.a)
+    client.force_login(people.a_pm)
+    body = client.get(f"/agreements/{draft.pk}/parties/{party.pk}/").content.decode()
+    # A user's id is sequential: it would count every nation's accounts.
+    assert f'name="signatories" value="{people.a_signatory.username}"' in body
+    assert not re.search(r'name="signatories" value="\d+"', body)
+    response = client.post(
+        f"/agreements/{draft.pk}/parties/{party.pk}/",
+        {"signatories": [people.a_signatory.username], "required_signatures": 1},
+    )
+    assert response.status_code == 302
+    assert list(party.signatories.all()) == [people.a_signatory]
 
 
 def test_outsider_list_count_and_search_reveal_nothing(draft, people, client):

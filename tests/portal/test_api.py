@@ -21,6 +21,7 @@ def test_me_returns_user_organisation_and_roles(world):
     assert body["organisation"]["slug"] == world.a.slug
     assert body["organisation"]["country"] == "EE"
     assert body["roles"] == ["programme_manager"]
+    assert "id" not in body  # a user's id is sequential: it would count every nation's accounts
 
 
 def test_anonymous_call_is_401_with_a_json_message():

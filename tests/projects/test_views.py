@@ -488,7 +488,9 @@ def test_submit_review_resubmit_and_accept_through_the_pages(consortium, client)
     world, project, d21 = consortium, consortium.project, consortium.d21
     client.force_login(world.a_pm)
     for reviewer in (world.reviewer_1, world.reviewer_2):
-        response = client.post(f"/projects/{project.pk}/reviewers/add/", {"user": reviewer.pk})
+        response = client.post(
+            f"/projects/{project.pk}/reviewers/add/", {"user": reviewer.username}
+        )
         assert response.status_code == 302
     client.force_login(world.b_pm)  # B leads WP2, but submitting needs an active project
     response = client.get(item_url(project, d21, "submit"), follow=True)
@@ -720,10 +722,14 @@ def test_consortium_changes_through_the_pages(consortium, client):
     assert "leads work packages" in response.content.decode()  # B leads WP2
     assert Participant.objects.filter(pk=partner.pk).exists()
 
-    reviewers = client.get(f"/projects/{pk}/reviewers/add/").context["form"]
-    offered = set(reviewers.fields["user"].queryset)
+    page = client.get(f"/projects/{pk}/reviewers/add/")
+    offered = set(page.context["form"].fields["user"].queryset)
     assert {world.reviewer_1, world.reviewer_2, world.b_reviewer} <= offered
     assert world.a_pm not in offered  # no reviewer role
+    # People by username: a user's id is sequential and would count every nation's accounts.
+    body = page.content.decode()
+    assert f'<option value="{world.b_reviewer.username}"' in body
+    assert not re.search(r'<option value="\d+"', body)
 
 
 def test_a_participant_added_sees_the_project_and_loses_it_when_removed(consortium, client):

@@ -4,6 +4,8 @@ Each test states what a person would notice: what they see, what they can fetch,
 they can never learn.
 """
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -431,22 +433,28 @@ def test_red_needs_named_people_and_the_password(sharing, client):
     url = f"/resources/{resource.pk}/share/"
     dialog = client.get(url).content.decode()
     assert 'type="password"' in dialog and sharing.b_member.username in dialog
+    # People by username: a user's id is sequential and would count every nation's accounts.
+    assert f'name="recipient_users" value="{sharing.b_member.username}"' in dialog
+    assert not re.search(r'name="recipient_users" value="\d+"', dialog)
     option = f"{red_agreement.pk}:{sharing.b.pk}"
     assert f'value="{option}"' in dialog
     assert f'value="{sharing.ab_agreement.pk}:{sharing.b.pk}"' not in dialog  # AMBER ceiling
 
     nobody = client.post(url, {"option": option, "password": PASSWORD}).content.decode()
     assert "TLP:RED is shared with named people only" in nobody
-    no_password = client.post(url, {"option": option, "recipient_users": [sharing.b_member.pk]})
+    no_password = client.post(
+        url, {"option": option, "recipient_users": [sharing.b_member.username]}
+    )
     assert "This field is required." in no_password.content.decode()
     wrong = client.post(
-        url, {"option": option, "recipient_users": [sharing.b_member.pk], "password": "nope"}
+        url, {"option": option, "recipient_users": [sharing.b_member.username], "password": "nope"}
     )
     assert "The password is not correct." in wrong.content.decode()
     assert not Share.objects.exists()
 
     done = client.post(
-        url, {"option": option, "recipient_users": [sharing.b_member.pk], "password": PASSWORD}
+        url,
+        {"option": option, "recipient_users": [sharing.b_member.username], "password": PASSWORD},
     )
     assert done.status_code == 302
     share = Share.objects.get()

@@ -17,6 +17,7 @@ from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from allauth.mfa.utils import decrypt
+from django.apps import apps
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -38,6 +39,9 @@ class Estate:
     """Named people and objects; `attr` names are what the write registry refers to."""
 
     objects: dict = field(default_factory=dict)
+    #: The ids of every row of each model once the estate was built, to tell a test's own new
+    #: rows from them: ids are random, so the highest is not the newest.
+    built: dict = field(default_factory=dict)
 
     def __getattr__(self, name):
         try:
@@ -48,6 +52,10 @@ class Estate:
     def add(self, **objects) -> None:
         self.objects.update(objects)
 
+    def created(self, model):
+        """The one row of model made since the estate was built (by the test's write)."""
+        return model._default_manager.exclude(pk__in=self.built[model]).get()
+
 
 def build_estate() -> Estate:
     estate = Estate()
@@ -55,6 +63,8 @@ def build_estate() -> Estate:
     _agreements(estate)
     _resources(estate)
     _projects(estate)
+    for model in apps.get_models():
+        estate.built[model] = set(model._default_manager.values_list("pk", flat=True))
     return estate
 
 

@@ -144,7 +144,7 @@ def test_an_upload_name_never_becomes_a_path(estate, write, form):
                 if not refused or changes() != before or new_files:
                     problems.append(f"{name!r}: {response.status_code}, refused badly")
                 continue
-            version = ResourceVersion.objects.order_by("-pk").first()
+            version = estate.created(ResourceVersion)
             path = Path(version.file.path).resolve()
             if not re.fullmatch(r"resources/\d+/[0-9a-f]{32}", version.file.name):
                 problems.append(f"{name!r}: stored as {version.file.name!r}")

@@ -39,8 +39,8 @@ def today(days: int = 0) -> str:
 
 
 def latest(model) -> Callable[[Estate], object]:
-    """The subject of a creation: the newest row of model."""
-    return lambda e: model.objects.order_by("-pk").first()
+    """The subject of a creation: the row of model the write made."""
+    return lambda e: e.created(model)
 
 
 def named(name: str) -> Callable[[Estate], object]:
@@ -223,7 +223,7 @@ WEB_WRITES = [
         "a_pm",
         lambda e: {"pk": e.ab_draft.pk, "party_pk": e.ab_draft_party_a.pk},
         lambda e: {
-            "signatories": [e.a_admin.pk],
+            "signatories": [e.a_admin.username],
             "required_signatures": 1,
             "legal_contact": "Legal desk",
             "technical_contact": "SOC",
@@ -350,7 +350,7 @@ WEB_WRITES = [
         "POST",
         "a_pm",
         _pk("a_project"),
-        lambda e: {"user": e.a_admin.pk},
+        lambda e: {"user": e.a_admin.username},
         subject=latest(ReviewerAssignment),
     ),
     Write(
