@@ -231,18 +231,20 @@ def can(user, action: str, obj: Model) -> bool:
 
 def require(user, action: str, obj: Model) -> None:
     """Raise Http404 when obj is hidden from user, PermissionDenied when the action is not
-    theirs; either refusal is recorded in the audit trail."""
+    theirs; either refusal is recorded in the audit trail, a hidden object without its name."""
     decision = decide(user, action, obj)
     if decision is Decision.ALLOW:
         return
-    audit.record(
+    hidden = decision is Decision.HIDE
+    audit.record_refusal(
         user,
-        "access.refused",
-        obj,
+        type(obj),
+        obj.pk,
         requested_action=action,
-        outcome="not_found" if decision is Decision.HIDE else "forbidden",
+        outcome="not_found" if hidden else "forbidden",
+        shown=None if hidden else obj,
     )
-    if decision is Decision.HIDE:
+    if hidden:
         raise Http404
     raise PermissionDenied(policy_for(type(obj)).rules[action].refusal(user, obj))
 
