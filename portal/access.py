@@ -250,12 +250,28 @@ def require(user, action: str, obj: Model) -> None:
 
 
 def get_object_or_404(user, queryset: QuerySet, action: str = "view", **lookup) -> Model:
-    """Fetch one object and require action on it; a missing and a hidden object look alike."""
-    obj = queryset.filter(**lookup).first()
+    """Fetch one object and require action on it. A missing and a hidden object look alike:
+    the same query finds neither, and the same refusal is recorded for both, so neither the
+    answer, nor its time, nor the trail tells them apart."""
+    obj = visible_to(user, queryset).filter(**lookup).first()
     if obj is None:
+        audit.record_refusal(
+            user,
+            queryset.model,
+            _asked_key(lookup),
+            requested_action=action,
+            outcome="not_found",
+        )
         raise Http404
     require(user, action, obj)
     return obj
+
+
+def _asked_key(lookup: dict) -> str:
+    """The key the request named, as it named it: all a refusal may say about the object."""
+    if len(lookup) == 1:
+        return str(next(iter(lookup.values())))
+    return ",".join(f"{name}={value}" for name, value in sorted(lookup.items()))
 
 
 # --- Synchronising grants with the domain facts ------------------------------------------------
