@@ -7,7 +7,9 @@ writers still produce one linear chain.
 
 A chain that was rewritten from some point on, every hash recomputed, verifies again; a
 signed chain head (`signed_head`) kept outside the portal is what catches that: `verify_head`
-checks that the event it names still has the hash it had when it was signed.
+checks that the event it names still has the hash it had when it was signed. A head carries
+a seal of that hash, not the hash: from a raw chain hash anyone could hash a guessed next
+event and confirm it, but a seal cannot be chained on.
 
 Each object's history (its timeline: an agreement, a resource, a project, an organisation and
 its memberships) is also a chain of its own, written under the same lock: an entry's
@@ -40,9 +42,14 @@ from portal.notifications import notify
 GENESIS_HASH = "0" * 64
 #: The action of a refused access (portal.access.require); it never joins an object's history.
 REFUSAL = "access.refused"
-HEAD_FORMAT = "cooperation-portal-audit-head/1"
+HEAD_FORMAT = "cooperation-portal-audit-head/2"
 #: The fields of a chain head that its signature covers (everything but the signature).
-HEAD_FIELDS = ("format", "event_id", "hash", "created_at", "signed_at", "key_id")
+HEAD_FIELDS = ("format", "event_id", "seal", "created_at", "signed_at", "key_id")
+#: Heads kept before the seal, which showed the raw hash; they still verify.
+HEAD_FORMAT_1 = "cooperation-portal-audit-head/1"
+HEAD_FIELDS_1 = ("format", "event_id", "hash", "created_at", "signed_at", "key_id")
+# Fixed for good: a kept head's seal must still be recomputed the same way years later.
+_SEAL_PREFIX = "cooperation-portal-audit-head/2:"
 # Any constant works: it only has to be the same for every writer of the chain.
 _CHAIN_LOCK_KEY = 0x0A0D17
 
@@ -338,20 +345,27 @@ def raise_chain_alarm(report: ChainReport) -> AuditEvent | None:
 
 
 def signed_head() -> dict | None:
-    """The latest event's id, hash and time, signed now with the portal's Ed25519 key; None
-    while the trail is empty. The signature covers the canonical JSON of HEAD_FIELDS."""
+    """The latest event's id, hash seal and time, signed now with the portal's Ed25519 key;
+    None while the trail is empty. The signature covers the canonical JSON of HEAD_FIELDS."""
     event = AuditEvent.objects.order_by("-id").only("id", "hash", "created_at").first()
     if event is None:
         return None
     head = {
         "format": HEAD_FORMAT,
         "event_id": event.pk,
-        "hash": event.hash,
+        "seal": head_seal(event.hash),
         "created_at": _utc(event.created_at),
         "signed_at": _utc(timezone.now()),
         "key_id": signing.key_id(),
     }
     return {**head, "signature": signing.sign(signing.canonical_bytes(head))}
+
+
+def head_seal(chain_hash: str) -> str:
+    """A one-way image of an event's chain hash: the portal can show later that the event
+    still has that hash, but no one holding it can hash a guessed next event onto it, so
+    kept heads (often the latest event is another nation's) confirm nothing about events."""
+    return hashlib.sha256(f"{_SEAL_PREFIX}{chain_hash}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -368,7 +382,8 @@ def verify_head(document) -> HeadReport:
     problem = _head_shape_problem(document)
     if problem:
         return HeadReport(False, f"Not a chain head: {problem}.")
-    signed = {name: document[name] for name in HEAD_FIELDS}
+    fields = HEAD_FIELDS if document["format"] == HEAD_FORMAT else HEAD_FIELDS_1
+    signed = {name: document[name] for name in fields}
     portal_key_id = signing.key_id()
     if document["key_id"] != portal_key_id:
         return HeadReport(
@@ -393,7 +408,14 @@ def verify_head(document) -> HeadReport:
             f"Event missing: event #{event_id}, the head signed at {document['signed_at']}, "
             "no longer exists; events were removed from the trail.",
         )
-    if stored != document["hash"]:
+    if "seal" in fields and head_seal(stored) != document["seal"]:
+        return HeadReport(
+            False,
+            f"Hash differs: event #{event_id} now has hash sealed as {head_seal(stored)}, but "
+            f"the head signed at {document['signed_at']} seals {document['seal']}; history "
+            "was rewritten.",
+        )
+    if "hash" in fields and stored != document["hash"]:
         return HeadReport(
             False,
             f"Hash differs: event #{event_id} now has hash {stored}, but the head signed at "
@@ -406,9 +428,10 @@ def verify_head(document) -> HeadReport:
             f"Chain broken at event #{report.bad_event_id}: {report.reason}. "
             f"{report.checked} events before it are intact.",
         )
+    kept = f"the hash sealed as {document['seal']}" if "seal" in fields else f"hash {stored}"
     return HeadReport(
         True,
-        f"Chain head verified: event #{event_id} still has hash {stored}, signed at "
+        f"Chain head verified: event #{event_id} still has {kept}, signed at "
         f"{document['signed_at']} by key {portal_key_id}; the {report.checked} events up to "
         "it are intact.",
     )
@@ -417,14 +440,15 @@ def verify_head(document) -> HeadReport:
 def _head_shape_problem(document) -> str:
     if not isinstance(document, dict):
         return "it is not a JSON object"
-    shape = {name: str for name in (*HEAD_FIELDS, "signature")}
+    fields = HEAD_FIELDS_1 if document.get("format") == HEAD_FORMAT_1 else HEAD_FIELDS
+    shape = {name: str for name in (*fields, "signature")}
     shape["event_id"] = int
     for name, kind in shape.items():
         value = document.get(name)
         # bool is an int in Python, but never an event id.
         if not isinstance(value, kind) or isinstance(value, bool):
             return f"it needs the field {name} ({'a number' if kind is int else 'text'})"
-    if document["format"] != HEAD_FORMAT:
+    if document["format"] not in (HEAD_FORMAT, HEAD_FORMAT_1):
         return f"its format is {document['format']!r}, not {HEAD_FORMAT!r}"
     return ""
 

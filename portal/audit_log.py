@@ -6,6 +6,11 @@ when a member of A probes nation B's hidden agreement, the refusal is A's event,
 title and id it records are B's. So an event's object (name, id, hash and most details) is
 shown only when the reader could see the object itself, decided in bulk per object type.
 
+No chain hash is shown, not even of the organisation's own events: with the hashes of two
+events that are not neighbours in the trail, a reader could confirm a guess of another
+nation's event between them, as evidence bundles once allowed. The trail's own checks
+(`verify_audit`, signed heads, evidence) prove it intact instead.
+
 Callers decide who may read the log: the view requires "view_history" on the organisation.
 """
 
@@ -44,7 +49,6 @@ CSV_HEADER = [
     "object",
     "ip",
     "details",
-    "hash",
 ]
 
 
@@ -75,7 +79,6 @@ class Entry:
     object_id: str
     object_repr: str
     details: dict
-    hash: str
 
     @property
     def ip(self) -> str:
@@ -190,7 +193,6 @@ def _entry(event: AuditEvent, visible: set[tuple[str, str]]) -> Entry:
             object_id=event.object_id,
             object_repr=event.object_repr,
             details=details,
-            hash=event.hash,
         )
     return Entry(
         event=event,
@@ -199,9 +201,6 @@ def _entry(event: AuditEvent, visible: set[tuple[str, str]]) -> Entry:
         object_id="",
         object_repr=HIDDEN_OBJECT,
         details={key: value for key, value in details.items() if key in REQUEST_DETAILS},
-        # The hash covers the hidden title: with the event before it (often the reader's own
-        # organisation's) and guessable ids, it would confirm a guessed title offline.
-        hash="",
     )
 
 
@@ -219,7 +218,6 @@ def _csv_values(entry: Entry) -> list:
         entry.object_repr,
         entry.ip,
         json.dumps(entry.details, sort_keys=True, ensure_ascii=False),
-        entry.hash,
     ]
 
 
