@@ -63,7 +63,7 @@ def build_certificate(agreement: Agreement) -> bytes:
     _terms(pdf, payload)
     _parties(pdf, document["parties"])
     _signatures(pdf, payload["signatures"])
-    _timeline(pdf, payload["timeline"])
+    _timeline(pdf, payload["timeline"], payload["history"]["head"])
     _how_to_verify(pdf)
     return bytes(pdf.output())
 
@@ -142,13 +142,21 @@ def _signatures(pdf: _CertificatePDF, signatures: list[dict]) -> None:
     )
 
 
-def _timeline(pdf: _CertificatePDF, events: list[dict]) -> None:
+def _timeline(pdf: _CertificatePDF, events: list[dict], head: str | None) -> None:
     pdf.heading("Timeline")
     pdf.grid(
         ["Time (UTC)", "Event", "By"],
         [[_when(e["at"]), _event(e["action"]), _actor(e)] for e in events],
         widths=(25, 35, 40),
     )
+    pdf.ln(2)
+    pdf.write_line(
+        "The agreement's whole history when this certificate was issued; the bundle proves it "
+        "complete and in order. Hash of its last entry:",
+        size=8.5,
+        color=_MUTED,
+    )
+    pdf.write_line(head or "None", size=9, mono=True)
 
 
 def _how_to_verify(pdf: _CertificatePDF) -> None:

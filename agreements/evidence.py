@@ -3,7 +3,7 @@
 A partner checks a bundle offline, without trusting the portal's database or its operators:
 `verify_bundle` needs only the file's bytes and the portal's published public key.
 
-File format ("cooperation-portal-evidence/1"), UTF-8 JSON in exactly one canonical form
+File format ("cooperation-portal-evidence/2"), UTF-8 JSON in exactly one canonical form
 (sorted keys, two-space indent, no ASCII escaping, one final newline):
 
     {"key_id": ..., "payload": {...}, "public_key": PEM, "signature": base64}
@@ -11,6 +11,16 @@ File format ("cooperation-portal-evidence/1"), UTF-8 JSON in exactly one canonic
 The Ed25519 signature covers the payload's compact canonical JSON (sorted keys, separators
 "," and ":", no ASCII escaping, UTF-8). The payload's `content_hash` is SHA-256 over the
 canonical JSON of `payload["agreement"]`, the same hash every signatory signed.
+
+The payload's `timeline` is the agreement's whole history (portal.audit), oldest first, as
+its own hash chain: each entry's `hash` is SHA-256 over its `prev_hash` and the canonical JSON
+of its time, action, actor and actor's organisation with `history["key"]`; the first entry
+starts from 64 zeros and the last is `history["head"]`. So a verifier sees that no entry was
+left out, added, reordered or changed, and sees nothing of any event outside the history.
+
+Format 1, the first, listed the trail's global event ids and hashes instead, which gave away
+the hashes of events about other agreements; its files still verify, with a warning that their
+timeline is not proven.
 """
 
 from __future__ import annotations
@@ -28,7 +38,9 @@ from agreements import content, lifecycle
 from agreements.models import Agreement
 from portal import audit, signing
 
-FORMAT = "cooperation-portal-evidence/1"
+FORMAT = "cooperation-portal-evidence/2"
+#: Files issued before the timeline became the agreement's own chain; they still verify.
+FORMAT_1 = "cooperation-portal-evidence/1"
 #: Where partners fetch the key; the path is fixed so they can find it on any portal.
 PUBLIC_KEY_PATH = "/.well-known/portal-signing-key"
 
@@ -63,8 +75,7 @@ def build_payload(agreement: Agreement) -> dict:
     signatures = agreement.signatures.filter(
         voided_at__isnull=True, content_hash=agreement.content_hash
     ).select_related("user", "organisation")
-    # timeline() gives the newest first; evidence reads in the order things happened.
-    events = list(audit.timeline(agreement, limit=None))[::-1]
+    key, timeline = history(agreement)
     return {
         "format": FORMAT,
         "issued_at": _utc(timezone.now()),
@@ -85,19 +96,35 @@ def build_payload(agreement: Agreement) -> dict:
             }
             for s in signatures
         ],
-        "timeline": [
-            {
-                "id": e.pk,
-                "at": _utc(e.created_at),
-                "action": e.action,
-                "actor": e.actor_label,
-                "actor_organisation": e.actor_organisation.slug if e.actor_organisation else None,
-                "hash": e.hash,
-                "prev_hash": e.prev_hash,
-            }
-            for e in events
-        ],
+        "history": {"key": key, "head": timeline[-1]["hash"] if timeline else None},
+        "timeline": timeline,
     }
+
+
+def history(agreement: Agreement) -> tuple[str, list[dict]]:
+    """The agreement's history key and whole history, oldest first, as the bundle shows it;
+    refuses to issue one whose stored chain does not verify."""
+    key = audit.history_key(agreement)
+    # timeline() gives the newest first; evidence reads in the order things happened.
+    events = list(audit.timeline(agreement, limit=None))[::-1]
+    entries = [
+        {
+            **audit.history_entry(
+                event, event.actor_organisation.slug if event.actor_organisation else None
+            ),
+            "prev_hash": event.history_prev_hash,
+            "hash": event.history_hash,
+        }
+        for event in events
+    ]
+    head = entries[-1]["hash"] if entries else None
+    problems = _check_timeline({"history": {"key": key, "head": head}, "timeline": entries})
+    if problems:
+        raise ValidationError(
+            f"The history of {agreement.label} does not verify ({'; '.join(problems)}): no "
+            "evidence can be issued. Run `manage.py verify_audit`."
+        )
+    return key, entries
 
 
 @dataclass(frozen=True)
@@ -121,8 +148,11 @@ def verify_bundle(data: bytes, public_key_pem: str | None = None) -> Verificatio
         return _failed([problem])
     payload = document["payload"]
     problems = []
-    if payload.get("format") != FORMAT:
-        problems.append(f"it is not in the format {FORMAT} (it says {payload.get('format')!r})")
+    file_format = payload.get("format")
+    if file_format not in (FORMAT, FORMAT_1):
+        problems.append(
+            f"it is not in the format {FORMAT} (nor the older {FORMAT_1}): it says {file_format!r}"
+        )
     if _file_bytes(document) != data:
         problems.append(
             "the file was changed after it was issued: its bytes are not the exact form the "
@@ -132,6 +162,8 @@ def verify_bundle(data: bytes, public_key_pem: str | None = None) -> Verificatio
     problems += key_problems
     problems += _check_hashes(payload)
     problems += _check_every_party_signed(payload)
+    if file_format == FORMAT:
+        problems += _check_timeline(payload)
     if problems:
         return _failed(problems)
     agreement = payload["agreement"]
@@ -140,6 +172,17 @@ def verify_bundle(data: bytes, public_key_pem: str | None = None) -> Verificatio
         f"content hash {payload['content_hash']}, {len(payload['signatures'])} signatures, "
         f"signed by key {used_key_id}"
     )
+    if file_format == FORMAT:
+        summary += (
+            f", complete history of {len(payload['timeline'])} events ending at "
+            f"{payload['history']['head']}"
+        )
+    else:
+        summary += (
+            f"\nThis file is in the older format {FORMAT_1}: its signatures and content are "
+            "proven, its timeline is not (it is not a chain of its own, so entries could be "
+            f"missing). Ask the portal for a new bundle, in {FORMAT}, to prove the history."
+        )
     if public_key_pem is None:
         summary += (
             f"\nOnly the key inside the file was used: check that {used_key_id} is the key id "
@@ -235,6 +278,42 @@ def _check_hashes(payload: dict) -> list[str]:
                 f"is on content hash {signature.get('content_hash')}, not on the agreement's "
                 f"{expected}"
             )
+    return problems
+
+
+def _check_timeline(payload: dict) -> list[str]:
+    """The timeline must be the agreement's whole history chain: starting from the genesis
+    hash, each entry linked to the one before it and matching its own hash, ending at the
+    head. Names each entry that breaks it, by its position, time and action."""
+    history, entries = payload.get("history"), payload.get("timeline")
+    if not isinstance(history, dict) or not isinstance(history.get("key"), str):
+        return ["the file has no history key, so its timeline cannot be checked"]
+    if not isinstance(entries, list) or not entries:
+        return ["the file's timeline is empty: an agreement's history starts when it is drafted"]
+    key, problems, prev = history["key"], [], audit.GENESIS_HASH
+    for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(name), str) for name in ("at", "action", "prev_hash", "hash")
+        ):
+            problems.append(f"timeline entry {number} is not a complete entry")
+            prev = None
+            continue
+        where = f"timeline entry {number} ({entry['action']} at {entry['at']})"
+        if prev is not None and entry["prev_hash"] != prev:
+            problems.append(
+                f"{where} does not follow the entry before it"
+                + (" (the history does not start at its first event)" if number == 1 else "")
+                + ": an entry was removed, inserted or reordered"
+            )
+        if audit.history_hash(key, entry["prev_hash"], entry) != entry["hash"]:
+            problems.append(f"{where} was changed: its content does not match its hash")
+        prev = entry["hash"]
+    last = entries[-1]
+    if not isinstance(last, dict) or history.get("head") != last.get("hash"):
+        problems.append(
+            f"the timeline does not end at the history's head {history.get('head')}: entries "
+            "were removed from its end, or added after it"
+        )
     return problems
 
 

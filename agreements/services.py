@@ -411,7 +411,10 @@ def _activate(agreement: Agreement, *, actor) -> None:
         lifecycle.machine.apply(previous, "supersede")
         previous.ended_at = timezone.now()
         previous.save()
-        audit.record(actor, "agreement.superseded", previous, by=agreement.label)
+        # The amendment coming into force ends the old version: recorded as the portal's
+        # doing, since the last signer of the new version may be a party the old one never had,
+        # and the old version's history is told only to its own parties' people.
+        audit.record(None, "agreement.superseded", previous, by=agreement.label)
         for hook in superseded_hooks:
             hook(previous, agreement)
     _sync_party_organisations(agreement)

@@ -241,29 +241,47 @@ def can(user, action: str, obj: Model) -> bool:
 
 def require(user, action: str, obj: Model) -> None:
     """Raise Http404 when obj is hidden from user, PermissionDenied when the action is not
-    theirs; either refusal is recorded in the audit trail."""
+    theirs; either refusal is recorded in the audit trail, a hidden object without its name."""
     decision = decide(user, action, obj)
     if decision is Decision.ALLOW:
         return
-    audit.record(
+    hidden = decision is Decision.HIDE
+    audit.record_refusal(
         user,
-        "access.refused",
-        obj,
+        type(obj),
+        obj.pk,
         requested_action=action,
-        outcome="not_found" if decision is Decision.HIDE else "forbidden",
+        outcome="not_found" if hidden else "forbidden",
+        shown=None if hidden else obj,
     )
-    if decision is Decision.HIDE:
+    if hidden:
         raise Http404
     raise PermissionDenied(policy_for(type(obj)).rules[action].refusal(user, obj))
 
 
 def get_object_or_404(user, queryset: QuerySet, action: str = "view", **lookup) -> Model:
-    """Fetch one object and require action on it; a missing and a hidden object look alike."""
-    obj = queryset.filter(**lookup).first()
+    """Fetch one object and require action on it. A missing and a hidden object look alike:
+    the same query finds neither, and the same refusal is recorded for both, so neither the
+    answer, nor its time, nor the trail tells them apart."""
+    obj = visible_to(user, queryset).filter(**lookup).first()
     if obj is None:
+        audit.record_refusal(
+            user,
+            queryset.model,
+            _asked_key(lookup),
+            requested_action=action,
+            outcome="not_found",
+        )
         raise Http404
     require(user, action, obj)
     return obj
+
+
+def _asked_key(lookup: dict) -> str:
+    """The key the request named, as it named it: all a refusal may say about the object."""
+    if len(lookup) == 1:
+        return str(next(iter(lookup.values())))
+    return ",".join(f"{name}={value}" for name, value in sorted(lookup.items()))
 
 
 # --- Synchronising grants with the domain facts ------------------------------------------------

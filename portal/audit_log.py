@@ -6,6 +6,11 @@ when a member of A probes nation B's hidden agreement, the refusal is A's event,
 title and id it records are B's. So an event's object (name, id, hash and most details) is
 shown only when the reader could see the object itself, decided in bulk per object type.
 
+No chain hash is shown, not even of the organisation's own events: with the hashes of two
+events that are not neighbours in the trail, a reader could confirm a guess of another
+nation's event between them, as evidence bundles once allowed. The trail's own checks
+(`verify_audit`, signed heads, evidence) prove it intact instead.
+
 Callers decide who may read the log: the view requires "view_history" on the organisation.
 """
 
@@ -45,7 +50,6 @@ CSV_HEADER = [
     "object",
     "ip",
     "details",
-    "hash",
 ]
 
 
@@ -76,7 +80,6 @@ class Entry:
     object_id: str
     object_repr: str
     details: dict
-    hash: str
 
     @property
     def ip(self) -> str:
@@ -191,7 +194,6 @@ def _entry(event: AuditEvent, visible: set[tuple[str, str]]) -> Entry:
             object_id=event.object_id if _id_counts_nothing(event.object_type) else "",
             object_repr=event.object_repr,
             details=details,
-            hash=event.hash,
         )
     return Entry(
         event=event,
@@ -200,9 +202,6 @@ def _entry(event: AuditEvent, visible: set[tuple[str, str]]) -> Entry:
         object_id="",
         object_repr=HIDDEN_OBJECT,
         details={key: value for key, value in details.items() if key in REQUEST_DETAILS},
-        # The hash covers the hidden title: with the event before it (often the reader's own
-        # organisation's) and guessable ids, it would confirm a guessed title offline.
-        hash="",
     )
 
 
@@ -225,7 +224,6 @@ def _csv_values(entry: Entry) -> list:
         entry.object_repr,
         entry.ip,
         json.dumps(entry.details, sort_keys=True, ensure_ascii=False),
-        entry.hash,
     ]
 
 

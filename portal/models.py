@@ -170,6 +170,13 @@ class AuditEvent(models.Model):
     details = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    #: The object history (timeline) the event belongs to, e.g. "agreements.agreement:42",
+    #: blank for none. It follows from the fields above (portal.audit.history_of), and each
+    #: history is a hash chain of its own, so evidence can prove one object's history whole
+    #: without showing anything of the events around it.
+    history = models.CharField(max_length=140, blank=True)
+    history_prev_hash = models.CharField(max_length=64, blank=True)
+    history_hash = models.CharField(max_length=64, blank=True)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -178,6 +185,7 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["object_type", "object_id", "id"]),
             models.Index(fields=["organisation", "id"]),
+            models.Index(fields=["history", "id"], name="portal_audit_history_idx"),
         ]
 
     def __str__(self) -> str:

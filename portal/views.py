@@ -88,10 +88,8 @@ class OrganisationDetailView(ObjectAccessMixin, DetailView):
             context["member_count"] = organisation.memberships.filter(user__is_active=True).count()
         context["can_view_history"] = access.can(user, "view_history", organisation)
         if context["can_view_history"]:
-            context["timeline"] = audit.timeline(
-                organisation,
-                also=Q(object_type="portal.membership", organisation=organisation),
-            )
+            # Its history holds its members' events too (portal.audit.history_of).
+            context["timeline"] = audit.timeline(organisation)
         if access.can(user, "view_access", organisation):
             context["access_rows"] = access.explain(organisation)
         return context

@@ -75,13 +75,15 @@ class AuditHeadSerializer(serializers.Serializer):
     `manage.py verify_audit --head FILE`."""
 
     format = serializers.CharField(
-        read_only=True, help_text="Always cooperation-portal-audit-head/1."
+        read_only=True, help_text="Always cooperation-portal-audit-head/2."
     )
     event_id = serializers.IntegerField(read_only=True, help_text="The latest event's id.")
-    hash = serializers.RegexField(
+    seal = serializers.RegexField(
         r"^[0-9a-f]{64}$",
         read_only=True,
-        help_text="The latest event's SHA-256 chain hash, in hex.",
+        help_text="SHA-256, in hex, of the format, a colon and the latest event's chain hash: "
+        "proof that the event still has that hash, which cannot be chained on to confirm "
+        "guesses about other events.",
     )
     created_at = serializers.DateTimeField(
         read_only=True, help_text="When the latest event was recorded (UTC, ISO 8601)."

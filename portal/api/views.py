@@ -93,11 +93,13 @@ class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Acce
 
 
 class AuditHeadView(RoleRequiredAPIMixin, APIView):
-    """The audit trail's latest event id and hash, signed now with the portal's key.
+    """The audit trail's latest event id and a seal of its hash, signed now with the portal's
+    key.
 
     For organisation admins of any organisation: kept outside the portal, a head lets them
     prove later (`manage.py verify_audit --head FILE`) that the trail up to it was not
-    rewritten. It names no object and no actor, so it shows nothing of any partner's content.
+    rewritten. It names no object and no actor, and seals the hash, so it shows nothing of any
+    partner's content and confirms no guess about it.
     """
 
     required_role = Role.ORG_ADMIN

@@ -111,7 +111,7 @@ def test_a_genuine_bundle_verifies_and_names_what_was_signed(signed, bundle):
 def test_the_bundle_holds_every_signature_and_the_history(signed, bundle):
     payload = json.loads(bundle)["payload"]
 
-    assert payload["format"] == "cooperation-portal-evidence/1"
+    assert payload["format"] == "cooperation-portal-evidence/2"
     assert payload["status"] == "active"
     assert {s["user"] for s in payload["signatures"]} == {"atl-signer", "bor-signer"}
     assert {s["content_hash"] for s in payload["signatures"]} == {signed.agreement.content_hash}

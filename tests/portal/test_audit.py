@@ -251,3 +251,69 @@ def test_member_without_admin_role_asking_to_invite_gets_403_and_is_recorded(cli
     assert event.object_id == str(world.a.pk)
     assert event.details["outcome"] == "forbidden"
     assert event.details["requested_action"] == "manage_members"
+
+
+# --- Object histories: a chain of their own ------------------------------------------------
+
+
+def test_each_object_history_links_only_its_own_events(world):
+    first_of_a = AuditEvent.objects.filter(history=audit.history_key(world.a)).order_by("id")[0]
+    a1 = audit.record(world.a_admin, "test.event", world.a)
+    audit.record(world.c_member, "test.event", world.c)
+    a2 = audit.record(world.a_admin, "test.event", world.a)
+
+    assert a1.history == a2.history == audit.history_key(world.a)
+    assert first_of_a.history_prev_hash == audit.GENESIS_HASH
+    assert a2.history_prev_hash == a1.history_hash  # C's event between them is not in it
+    assert list(audit.timeline(world.a, limit=2)) == [a2, a1]
+    assert audit.verify_chain().intact
+
+
+def test_a_refusal_joins_no_history(world):
+    refusal = audit.record_refusal(
+        world.c_member, type(world.a), world.a.pk, requested_action="view", outcome="not_found"
+    )
+
+    assert (refusal.history, refusal.history_prev_hash, refusal.history_hash) == ("", "", "")
+    assert refusal not in audit.timeline(world.a)
+    assert refusal.object_repr == ""  # a hidden object's name is never in a refusal
+
+
+def test_verify_audit_names_an_event_taken_out_of_its_history(world, dba):
+    audit.record(world.a_admin, "test.event", world.a)
+    taken = audit.record(world.a_admin, "test.event", world.a)
+    dba(
+        "UPDATE portal_auditevent SET history = '', history_prev_hash = '', history_hash = '' "
+        "WHERE id = %s",
+        [taken.pk],
+    )
+
+    message = _verify_audit_fails()
+
+    assert f"event #{taken.pk}:" in message
+    assert "moved between histories" in message
+
+
+def test_verify_audit_names_a_history_entry_whose_link_was_rewritten(world, dba):
+    """An entry re-linked to skip the one before it: the global chain still holds."""
+    audit.record(world.a_admin, "test.event", world.a)
+    second = audit.record(world.a_admin, "test.event", world.a)
+    dba(
+        "UPDATE portal_auditevent SET history_prev_hash = %s WHERE id = %s",
+        [audit.GENESIS_HASH, second.pk],
+    )
+
+    message = _verify_audit_fails()
+
+    assert f"event #{second.pk}:" in message
+    assert "an entry was removed, inserted or reordered" in message
+
+
+def test_verify_audit_names_a_history_entry_whose_hash_was_rewritten(world, dba):
+    event = audit.record(world.a_admin, "test.event", world.a)
+    dba("UPDATE portal_auditevent SET history_hash = %s WHERE id = %s", ["f" * 64, event.pk])
+
+    message = _verify_audit_fails()
+
+    assert f"event #{event.pk}:" in message
+    assert "does not match its hash (altered)" in message

@@ -70,7 +70,7 @@ def test_admin_gets_the_latest_event_signed_by_the_portal(world):
     assert response.status_code == 200
     head = response.json()
     assert head["event_id"] == latest.pk
-    assert head["hash"] == latest.hash
+    assert head["seal"] == audit.head_seal(latest.hash)
     assert head["created_at"] == latest.created_at.astimezone(datetime.UTC).isoformat()
     assert head["key_id"] == signing.key_id()
     assert head["format"] == audit.HEAD_FORMAT
@@ -133,7 +133,10 @@ def test_a_kept_head_verifies_after_the_trail_grew(world, tmp_path, capsys):
     call_command("verify_audit", head=path)
 
     out = capsys.readouterr().out
-    assert f"Chain head verified: event #{head['event_id']} still has hash {head['hash']}" in out
+    assert (
+        f"Chain head verified: event #{head['event_id']} still has the hash sealed as "
+        f"{head['seal']}" in out
+    )
 
 
 @pytest.mark.usefixtures("dba")
@@ -173,7 +176,7 @@ def test_a_removed_head_event_fails_as_missing(world, tmp_path):
 def test_a_head_edited_after_signing_fails_as_a_bad_signature(world, tmp_path):
     head, path = keep_head(world, tmp_path)
     older = AuditEvent.objects.filter(id__lt=head["event_id"]).order_by("-id").first()
-    edited = {**head, "event_id": older.pk, "hash": older.hash}
+    edited = {**head, "event_id": older.pk, "seal": audit.head_seal(older.hash)}
     (tmp_path / "head.json").write_text(json.dumps(edited), encoding="utf-8")
 
     assert verify_fails(path).startswith("Bad signature: the head's signature does not verify")
@@ -204,7 +207,7 @@ def test_a_head_whose_hash_differs_from_the_trail_fails_even_when_signed(world, 
     # A genuine signature over a hash the trail never had (e.g. a head from another portal
     # database signed with the same key) must not pass.
     head, path = keep_head(world, tmp_path)
-    other = {**{name: head[name] for name in audit.HEAD_FIELDS}, "hash": "a" * 64}
+    other = {**{name: head[name] for name in audit.HEAD_FIELDS}, "seal": "a" * 64}
     other["signature"] = signing.sign(signing.canonical_bytes(other))
     (tmp_path / "head.json").write_text(json.dumps(other), encoding="utf-8")
 
@@ -231,3 +234,42 @@ def test_a_file_that_is_not_a_head_is_refused_clearly(world, tmp_path, content, 
 
 def test_a_missing_file_is_refused_clearly(db, tmp_path):
     assert "Cannot read the chain head" in verify_fails(str(tmp_path / "absent.json"))
+
+
+# --- A head confirms nothing about other events (issue 13) ------------------------------------
+
+
+def test_two_heads_in_a_row_give_no_chain_hash_to_hash_a_guessed_event_onto(world):
+    """The latest event is often another nation's. From a raw chain hash, a guess of the next
+    event could be hashed and compared with the next head; a seal cannot be chained on."""
+    client = api_client(world.a_admin)
+    first = client.get(HEAD_URL).json()
+    other = audit.record(world.c_member, "access.refused", world.c, outcome="not_found")
+    second = client.get(HEAD_URL).json()
+
+    previous = AuditEvent.objects.get(pk=first["event_id"])
+    assert second["event_id"] == other.pk
+    for head in (first, second):
+        assert "hash" not in head
+        assert previous.hash not in json.dumps(head) and other.hash not in json.dumps(head)
+    assert audit.event_hash(other, previous.hash) == other.hash  # what the raw hash allowed
+
+
+def test_a_head_kept_in_the_first_format_still_verifies(world, tmp_path, capsys):
+    latest = audit.record(world.a_pm, "test.event", n=1)
+    old = {
+        "format": audit.HEAD_FORMAT_1,
+        "event_id": latest.pk,
+        "hash": latest.hash,
+        "created_at": latest.created_at.astimezone(datetime.UTC).isoformat(),
+        "signed_at": latest.created_at.astimezone(datetime.UTC).isoformat(),
+        "key_id": signing.key_id(),
+    }
+    old["signature"] = signing.sign(signing.canonical_bytes(old))
+    path = tmp_path / "old-head.json"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    audit.record(world.a_pm, "test.later", n=2)
+
+    call_command("verify_audit", head=str(path))
+
+    assert f"event #{latest.pk} still has hash {latest.hash}" in capsys.readouterr().out
