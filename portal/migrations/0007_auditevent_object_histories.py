@@ -64,7 +64,7 @@ def link_histories(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("portal", "0004_cache_table")]
+    dependencies = [("portal", "0006_random_ids")]
 
     operations = [
         migrations.AddField(
