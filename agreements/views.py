@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView
 
 from agreements import diff, lifecycle, services
@@ -188,18 +187,24 @@ class AgreementEditView(TransitionPageMixin, ObjectAccessMixin, FormView):
 
 
 class PartyEditView(TransitionPageMixin, ObjectAccessMixin, FormView):
+    """Where a party's own programme managers designate who signs for it."""
+
     model = Agreement
     access_action = "edit"
     transition = "edit"
     form_class = PartyForm
     template_name = "agreements/party_form.html"
 
-    @cached_property
-    def party(self):
-        """The URL's party, looked up only among this agreement's parties."""
-        return get_object_or_404(
-            self.object.parties.select_related("organisation"), pk=self.kwargs["party_pk"]
+    def get_object(self, queryset=None):
+        agreement = super().get_object(queryset)
+        # The URL's party, looked up only among this agreement's parties; another party's
+        # form (and with it the list of who may sign for it) is that party's alone.
+        self.party = get_object_or_404(
+            agreement.parties.select_related("organisation", "agreement"),
+            pk=self.kwargs["party_pk"],
         )
+        services.require_designation(actor=self.request.user, party=self.party)
+        return agreement
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.party}

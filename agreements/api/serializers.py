@@ -26,6 +26,21 @@ class PartySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PartyDesignationSerializer(serializers.Serializer):
+    """What a party's own programme manager sets for it: who signs, how many, its contacts."""
+
+    signatories = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        required=False,
+        max_length=50,
+        help_text="Usernames of your organisation's signatories who may sign for it.",
+    )
+    required_signatures = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    legal_contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    technical_contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    incident_contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
 class SignatureSerializer(serializers.Serializer):
     user = serializers.CharField(source="user.username")
     organisation = serializers.CharField(source="organisation.slug")
