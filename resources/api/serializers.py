@@ -1,7 +1,6 @@
 """Input and output of the resources API. Serializers validate input only; the services in
 resources/services.py check the rules (upload checks, sharing rules) and write."""
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,8 +10,6 @@ from portal.api.serializers import SlugRelatedField
 from portal.models import Organisation
 from portal.vocabulary import TLP, DataCategory
 from resources.models import Resource, ResourceKind, ResourceVersion, Share
-
-User = get_user_model()
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -167,21 +164,9 @@ class ShareRequestSerializer(serializers.Serializer):
             )
 
     def validate(self, data):
-        names = list(dict.fromkeys(data.get("recipient_users") or []))
-        recipient = data["recipient"]
-        # Only the recipient's active people resolve, so an unknown name and a person of
-        # another organisation are refused alike: the API reveals no usernames.
-        users = list(
-            User.objects.filter(
-                username__in=names, is_active=True, membership__organisation=recipient
-            )
-        )
-        unknown = sorted(set(names) - {u.username for u in users})
-        if unknown:
-            raise serializers.ValidationError(
-                {"recipient_users": f"Not active members of {recipient}: {', '.join(unknown)}."}
-            )
-        data["recipient_users"] = users
+        # Names stay names: the service resolves them only after the sharing rules hold, so
+        # nobody learns who belongs to an organisation they may not share with.
+        data["recipient_users"] = list(dict.fromkeys(data.get("recipient_users") or []))
         return data
 
 
