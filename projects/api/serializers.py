@@ -1,9 +1,7 @@
 """Input and output of the projects API. Serializers validate input only; the services in
 projects/services.py check who may do what, the states and the rules, and write."""
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -29,6 +27,7 @@ from projects.models import (
     ReviewerAssignment,
     WorkPackage,
 )
+from projects.policies import is_eligible_reviewer
 from projects.services import PROJECT_FIELDS
 from resources.models import Resource, ResourceVersion
 
@@ -250,16 +249,17 @@ class ReviewerAssignSerializer(serializers.Serializer):
 
     def validate_user(self, username):
         project = self.context["project"]
-        # Only eligible people resolve, so a name of anyone else is refused in the same
-        # words as an unknown one: the API reveals no usernames.
-        eligible = User.objects.filter(
-            username=username, is_active=True, membership__reviewer=True
-        ).filter(
-            Q(membership__organisation__in=project.participants.values("organisation"))
-            | Q(membership__organisation__slug__in=settings.PROJECT_REVIEWER_ORGANISATIONS)
+        # Only eligible people resolve (by the one rule, projects.policies), so a name of
+        # anyone else is refused in the same words as an unknown one: no usernames revealed.
+        user = (
+            User.objects.filter(username=username)
+            .select_related("membership__organisation")
+            .first()
         )
-        user = eligible.select_related("membership__organisation").first()
-        if user is None:
+        participants = set(project.participants.values_list("organisation_id", flat=True))
+        if user is None or not is_eligible_reviewer(
+            ReviewerAssignment(project=project, user=user), participants
+        ):
             raise serializers.ValidationError(
                 f"{username} is not a reviewer of a participant or of an independent panel."
             )
