@@ -90,6 +90,14 @@ class AgreementDetailView(ObjectAccessMixin, DetailView):
             ]
             party.complete = len(party.valid_signatures) >= party.required_signatures
         membership = getattr(user, "membership", None)
+        # Versions are named, linked and compared only for those who may see them: an
+        # amendment can drop parties of the old version and add new ones.
+        previous = agreement.supersedes
+        if previous is not None and not access.can(user, "view", previous):
+            previous = None
+        amendment = Agreement.objects.filter(supersedes=agreement).first()
+        if amendment is not None and not access.can(user, "view", amendment):
+            amendment = None
         context.update(
             parties=parties,
             signatures=signatures,
@@ -108,8 +116,9 @@ class AgreementDetailView(ObjectAccessMixin, DetailView):
             can_read_access_report=access.can(user, "view_access_report", agreement),
             timeline=audit.timeline(agreement),
             access_rows=access.explain(agreement),
-            amendment=Agreement.objects.filter(supersedes=agreement).first(),
-            changes=diff.against_previous(agreement) if agreement.supersedes_id else None,
+            previous=previous,
+            amendment=amendment,
+            changes=diff.against_previous(agreement) if previous is not None else None,
         )
         return context
 

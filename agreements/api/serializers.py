@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from agreements.models import Agreement, Party
 from agreements.services import TERM_FIELDS
-from portal.api.serializers import SlugRelatedField
+from portal.api.serializers import SlugRelatedField, VisibleRelatedMixin
 from portal.models import Organisation
 from portal.vocabulary import DataCategory
 
@@ -53,7 +53,7 @@ class SignatureSerializer(serializers.Serializer):
         return signature.voided_at is not None
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
     """Terms are writable while a draft (through the services); lifecycle fields never are."""
 
     parties = SlugRelatedField(
@@ -107,6 +107,9 @@ class AgreementSerializer(serializers.ModelSerializer):
     def to_representation(self, agreement):
         data = super().to_representation(agreement)
         data["parties"] = [p.organisation.slug for p in agreement.parties.all()]
+        # A party added by an amendment may not see the version it amends.
+        if not self.may_see(Agreement, agreement.supersedes_id, lambda a: a.supersedes_id):
+            data["supersedes"] = None
         return data
 
 

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from agreements.models import Agreement
 from portal import access
-from portal.api.serializers import SlugRelatedField
+from portal.api.serializers import SlugRelatedField, VisibleRelatedMixin
 from portal.models import Organisation
 from portal.vocabulary import TLP
 from projects.models import (
@@ -85,7 +85,7 @@ class WorkPackageField(SlugRelatedField):
 # --- Projects ---------------------------------------------------------------------------------
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
     """A project and its consortium. Creating one goes through services.create_project (the
     caller's organisation coordinates); lifecycle fields are never writable."""
 
@@ -93,9 +93,17 @@ class ProjectSerializer(serializers.ModelSerializer):
     agreement = serializers.PrimaryKeyRelatedField(
         queryset=Agreement.objects.none(),
         pk_field=serializers.IntegerField(),  # an id, not 1.5 read as 1
-        help_text="Id of the governing agreement (joint R&D or MoU, in force).",
+        # Null only in answers, for a reader who may not see the agreement (validate_agreement).
+        allow_null=True,
+        help_text="Id of the governing agreement (joint R&D or MoU, in force); null for a "
+        "reader who may not see it.",
     )
-    agreement_label = serializers.CharField(source="agreement.label", read_only=True)
+    agreement_label = serializers.CharField(
+        source="agreement.label",
+        read_only=True,
+        allow_null=True,
+        help_text="Null, like agreement, for a reader who may not see the agreement.",
+    )
     partners = SlugRelatedField(
         slug_field="slug",
         many=True,
@@ -148,6 +156,11 @@ class ProjectSerializer(serializers.ModelSerializer):
                 request.user, Agreement.objects.all()
             )
 
+    def validate_agreement(self, agreement):
+        if agreement is None:
+            raise serializers.ValidationError("Give the id of the governing agreement.")
+        return agreement
+
     def validate(self, data):
         listed = [*data.get("partners", []), *data.get("observers", [])]
         twice = sorted({o.slug for o in listed if listed.count(o) > 1})
@@ -177,6 +190,9 @@ class ProjectSerializer(serializers.ModelSerializer):
             ("observers", ParticipantRole.OBSERVER),
         ):
             data[key] = [p.organisation.slug for p in _participants(project) if p.role == role]
+        # An assigned reviewer from the independent panel reads the project, not its agreement.
+        if not self.may_see(Agreement, project.agreement_id, lambda p: p.agreement_id):
+            data["agreement"] = data["agreement_label"] = None
         return data
 
 

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from agreements.models import Agreement
 from portal import access
-from portal.api.serializers import SlugRelatedField
+from portal.api.serializers import SlugRelatedField, VisibleRelatedMixin
 from portal.models import Organisation
 from portal.vocabulary import TLP, DataCategory
 from resources.models import Resource, ResourceKind, ResourceVersion, Share
@@ -92,8 +92,11 @@ class VersionUploadSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-class ShareSerializer(serializers.ModelSerializer):
-    agreement_label = serializers.CharField(source="agreement.label", read_only=True)
+class ShareSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
+    agreement = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    agreement_label = serializers.CharField(
+        source="agreement.label", read_only=True, allow_null=True
+    )
     recipient = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     recipient_name = serializers.CharField(source="recipient.name", read_only=True)
     recipient_users = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
@@ -119,6 +122,14 @@ class ShareSerializer(serializers.ModelSerializer):
             "end_reason",
         ]
         read_only_fields = fields
+
+    def to_representation(self, share):
+        data = super().to_representation(share)
+        # Sharing needs the owner to be a party, so this holds today; it is checked all the
+        # same, so that no serializer names an agreement its reader may not see.
+        if not self.may_see(Agreement, share.agreement_id, lambda s: s.agreement_id):
+            data["agreement"] = data["agreement_label"] = None
+        return data
 
     def get_live(self, share) -> bool:
         live_ids = self.context.get("live_share_ids")
