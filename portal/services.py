@@ -269,7 +269,7 @@ def issue_api_token(*, request, username: str, password: str, otp: str = "") -> 
             sender=__name__, credentials={"username": username}, request=request, reason="otp"
         )
         raise ValidationError({"otp": "The authenticator code is missing, wrong or already used."})
-    throttle.succeeded(throttle.SIGN_IN, login=username, ip=ip)
+    throttle.succeeded(throttle.SIGN_IN, login=username, ip=ip, user=user)
     return rotate_api_token(actor=user)
 
 
