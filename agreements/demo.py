@@ -170,8 +170,10 @@ def _active(title, kind, parties, start, end, *, categories, tlp):
 
 
 def _draft(title, kind, parties, start, end, *, categories, tlp):
+    """Drafted by the first party's programme manager; each other party's own programme
+    manager then designates its signatory, as they would on the party's page."""
     purpose = f"{title}: cooperation between {', '.join(parties)}."
-    return services.create_agreement(
+    agreement = services.create_agreement(
         actor=_user(f"{parties[0]}-pm"),
         parties=[Organisation.objects.get(slug=slug) for slug in parties],
         title=title,
@@ -184,6 +186,13 @@ def _draft(title, kind, parties, start, end, *, categories, tlp):
         tlp_ceiling=tlp,
         governing_law="Belgian law",
     )
+    for slug in parties[1:]:
+        services.update_party(
+            actor=_user(f"{slug}-pm"),
+            party=agreement.parties.get(organisation__slug=slug),
+            signatories=[_user(f"{slug}-signatory")],
+        )
+    return agreement
 
 
 def _submit_and_sign(agreement, parties):

@@ -52,6 +52,12 @@ def is_party_programme_manager(user, agreement: Agreement) -> bool:
     )
 
 
+def is_own_party_programme_manager(user, party: Party) -> bool:
+    """A programme manager of the party's own organisation: who designates its signatories."""
+    m = _membership(user)
+    return bool(m and m.programme_manager and m.organisation_id == party.organisation_id)
+
+
 def is_designated_signatory(user, agreement: Agreement) -> bool:
     m = _membership(user)
     return bool(

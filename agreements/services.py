@@ -12,9 +12,11 @@ from collections.abc import Callable, Iterable
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from agreements import content, lifecycle
+from agreements import content, lifecycle, policies
 from agreements.models import Agreement, AgreementStatus, Party, Signature
 from portal import access, audit, ids, reauth
 from portal.models import Membership, Organisation
@@ -55,8 +57,7 @@ def create_agreement(*, actor, parties: Iterable[Organisation], **terms) -> Agre
                 agreement = Agreement(created_by=actor, reference=_next_reference(), **terms)
                 agreement.full_clean()
                 agreement.save()
-                for organisation in parties:
-                    _add_party(agreement, organisation)
+                added = [_add_party(agreement, o, actor=actor) for o in parties]
                 access.sync_object(agreement)
                 audit.record(
                     actor,
@@ -64,6 +65,7 @@ def create_agreement(*, actor, parties: Iterable[Organisation], **terms) -> Agre
                     agreement,
                     parties=sorted(o.slug for o in parties),
                 )
+                _ask_to_designate(agreement, added, actor=actor)
             return agreement
         except IntegrityError:
             if attempt == 2:  # three writers raced for the same reference
@@ -96,34 +98,23 @@ def update_draft(
 
 
 def update_party(*, actor, party: Party, signatories: Iterable | None = None, **details) -> Party:
-    """A party's own programme manager names its signatories, how many must sign, contacts."""
+    """A party's own programme manager designates its signatories (people or usernames of its
+    own organisation), how many must sign, and its contacts."""
+    require_designation(actor=actor, party=party)
     agreement = party.agreement
-    access.require(actor, "edit", agreement)
-    if actor.membership.organisation_id != party.organisation_id:
-        raise PermissionDenied("Only the party's own programme managers edit its details.")
     unknown = set(details) - set(PARTY_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         _locked(agreement)
         lifecycle.machine.ensure(agreement, "edit")
-        party = Party.objects.select_for_update().get(pk=party.pk)
+        party = Party.objects.select_for_update().select_related("organisation").get(pk=party.pk)
         for name, value in details.items():
             setattr(party, name, value)
         party.full_clean()
         party.save()
         if signatories is not None:
-            signatories = list(signatories)
-            eligible = _eligible_signatories(party.organisation)
-            outsiders = [u.get_username() for u in signatories if u.pk not in eligible]
-            if outsiders:
-                raise ValidationError(
-                    {
-                        "signatories": f"Not an active signatory of {party.organisation}: "
-                        f"{', '.join(outsiders)}."
-                    }
-                )
-            party.signatories.set(signatories)
+            party.signatories.set(_resolve_signatories(party.organisation, signatories))
         audit.record(
             actor,
             "agreement.party_edited",
@@ -132,6 +123,23 @@ def update_party(*, actor, party: Party, signatories: Iterable | None = None, **
             fields=sorted(details) + (["signatories"] if signatories is not None else []),
         )
     return party
+
+
+def require_designation(*, actor, party: Party) -> None:
+    """404 when the agreement is hidden from actor; 403 unless actor is a programme manager
+    of this very party. Only a party's own people learn who may sign for it."""
+    access.require(actor, "edit", party.agreement)
+    if not policies.is_own_party_programme_manager(actor, party):
+        audit.record(
+            actor,
+            "access.refused",
+            party.agreement,
+            requested_action="designate_signatories",
+            outcome="forbidden",
+        )
+        raise PermissionDenied(
+            _("Only the party's own programme managers designate its signatories.")
+        )
 
 
 def submit(*, actor, agreement: Agreement) -> Agreement:
@@ -497,13 +505,17 @@ def _check_ready_for_signature(agreement: Agreement) -> None:
     parties = list(agreement.parties.select_related("organisation").prefetch_related("signatories"))
     if len(parties) < 2:
         problems.append("An agreement needs at least two parties.")
-    for party in parties:
+    short = [p for p in parties if len(p.signatories.all()) < p.required_signatures]
+    for party in short:
         named = len(party.signatories.all())
-        if named < party.required_signatures:
-            problems.append(
-                f"{party.organisation} needs {party.required_signatures} designated "
-                f"signator{'y' if party.required_signatures == 1 else 'ies'}; it has {named}."
-            )
+        problems.append(
+            f"{party.organisation} needs {party.required_signatures} designated "
+            f"signator{'y' if party.required_signatures == 1 else 'ies'}; it has {named}."
+        )
+    if short:
+        problems.append(
+            _("Each party's own programme managers designate its signatories on its page.")
+        )
     if agreement.expires_on and agreement.expires_on <= timezone.localdate():
         problems.append("The expiry date has already passed.")
     if problems:
@@ -518,18 +530,43 @@ def _replace_parties(actor, agreement: Agreement, parties: list[Organisation]) -
     wanted = {o.pk: o for o in parties}
     for organisation_id in current.keys() - wanted.keys():
         current[organisation_id].delete()
-    for organisation_id in wanted.keys() - current.keys():
-        _add_party(agreement, wanted[organisation_id])
+    new = [_add_party(agreement, wanted[i], actor=actor) for i in wanted.keys() - current.keys()]
+    _ask_to_designate(agreement, new, actor=actor)
     added = sorted(wanted[i].slug for i in wanted.keys() - current.keys())
     removed = sorted(current[i].organisation.slug for i in current.keys() - wanted.keys())
     return {"parties_added": added, "parties_removed": removed} if added or removed else {}
 
 
-def _add_party(agreement: Agreement, organisation: Organisation) -> Party:
-    """A new party's signatories default to its members who hold the signatory role."""
+def _add_party(agreement: Agreement, organisation: Organisation, *, actor) -> Party:
+    """A new party. Only the drafter's own party starts with its signatories (the drafter's
+    colleagues); every other party designates its own, so nobody else learns who they are."""
     party = Party.objects.create(agreement=agreement, organisation=organisation)
-    party.signatories.set(_eligible_signatories(organisation))
+    if organisation.pk == actor.membership.organisation_id:
+        party.signatories.set(_eligible_signatories(organisation))
     return party
+
+
+def _ask_to_designate(agreement: Agreement, parties: Iterable[Party], *, actor) -> None:
+    """Tell the programme managers of each party the actor named that they must designate."""
+    drafter = actor.membership.organisation
+    for party in parties:
+        if party.organisation_id == drafter.pk:
+            continue
+        managers = party.organisation.memberships.filter(
+            programme_manager=True, user__is_active=True
+        ).select_related("user")
+        notify(
+            [m.user for m in managers],
+            kind="agreement.designation_requested",
+            title=_("%(label)s: designate who signs for %(organisation)s")
+            % {"label": agreement.label, "organisation": party.organisation},
+            body=_(
+                "%(drafter)s named %(organisation)s a party to “%(title)s”. Choose who signs "
+                "for %(organisation)s and how many of them must sign."
+            )
+            % {"drafter": drafter, "organisation": party.organisation, "title": agreement.title},
+            url=reverse("agreements:party", kwargs={"pk": agreement.pk, "party_pk": party.pk}),
+        )
 
 
 def _eligible_signatories(organisation: Organisation) -> set[int]:
@@ -538,6 +575,29 @@ def _eligible_signatories(organisation: Organisation) -> set[int]:
             "user_id", flat=True
         )
     )
+
+
+def _resolve_signatories(organisation: Organisation, signatories: Iterable) -> list:
+    """The organisation's active signatories among people or usernames; any other name is
+    refused in the same words, whether it is unknown, inactive or someone else's."""
+    names = list(dict.fromkeys(s if isinstance(s, str) else s.get_username() for s in signatories))
+    people = list(
+        User.objects.filter(
+            username__in=names,
+            is_active=True,
+            membership__organisation=organisation,
+            membership__signatory=True,
+        )
+    )
+    outsiders = sorted(set(names) - {u.get_username() for u in people})
+    if outsiders:
+        raise ValidationError(
+            {
+                "signatories": _("Not an active signatory of %(organisation)s: %(names)s.")
+                % {"organisation": organisation, "names": ", ".join(outsiders)}
+            }
+        )
+    return people
 
 
 def _programme_manager(actor) -> Membership:

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
-from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView
 
 from agreements import diff, lifecycle, services
@@ -91,6 +90,14 @@ class AgreementDetailView(ObjectAccessMixin, DetailView):
             ]
             party.complete = len(party.valid_signatures) >= party.required_signatures
         membership = getattr(user, "membership", None)
+        # Versions are named, linked and compared only for those who may see them: an
+        # amendment can drop parties of the old version and add new ones.
+        previous = agreement.supersedes
+        if previous is not None and not access.can(user, "view", previous):
+            previous = None
+        amendment = Agreement.objects.filter(supersedes=agreement).first()
+        if amendment is not None and not access.can(user, "view", amendment):
+            amendment = None
         context.update(
             parties=parties,
             signatures=signatures,
@@ -109,8 +116,9 @@ class AgreementDetailView(ObjectAccessMixin, DetailView):
             can_read_access_report=access.can(user, "view_access_report", agreement),
             timeline=audit.timeline(agreement),
             access_rows=access.explain(agreement),
-            amendment=Agreement.objects.filter(supersedes=agreement).first(),
-            changes=diff.against_previous(agreement) if agreement.supersedes_id else None,
+            previous=previous,
+            amendment=amendment,
+            changes=diff.against_previous(agreement) if previous is not None else None,
         )
         return context
 
@@ -188,18 +196,24 @@ class AgreementEditView(TransitionPageMixin, ObjectAccessMixin, FormView):
 
 
 class PartyEditView(TransitionPageMixin, ObjectAccessMixin, FormView):
+    """Where a party's own programme managers designate who signs for it."""
+
     model = Agreement
     access_action = "edit"
     transition = "edit"
     form_class = PartyForm
     template_name = "agreements/party_form.html"
 
-    @cached_property
-    def party(self):
-        """The URL's party, looked up only among this agreement's parties."""
-        return get_object_or_404(
-            self.object.parties.select_related("organisation"), pk=self.kwargs["party_pk"]
+    def get_object(self, queryset=None):
+        agreement = super().get_object(queryset)
+        # The URL's party, looked up only among this agreement's parties; another party's
+        # form (and with it the list of who may sign for it) is that party's alone.
+        self.party = get_object_or_404(
+            agreement.parties.select_related("organisation", "agreement"),
+            pk=self.kwargs["party_pk"],
         )
+        services.require_designation(actor=self.request.user, party=self.party)
+        return agreement
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.party}

@@ -31,7 +31,7 @@ class PortalAccountAdapter(DefaultAccountAdapter):
         user = super().authenticate(request, **credentials)
         if user is not None:
             ip = self.get_client_ip(request)
-            throttle.succeeded(throttle.SIGN_IN, login=_login_of(credentials), ip=ip)
+            throttle.succeeded(throttle.SIGN_IN, login=_login_of(credentials), ip=ip, user=user)
         return user
 
     def authentication_failed(self, request, **credentials) -> None:

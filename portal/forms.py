@@ -8,6 +8,7 @@ from django.db import connection, models
 
 from portal import reauth
 from portal.models import Role
+from portal.services import ADDRESS_TAKEN
 
 User = get_user_model()
 
@@ -39,9 +40,19 @@ class InviteMemberForm(forms.Form):
         return username
 
     def clean_email(self):
-        email = self.cleaned_data["email"].lower()
+        # Whether the address already has an account is not checked here: the service gives
+        # an organisation admin the same answer either way and tells the address's owner.
+        return self.cleaned_data["email"].lower()
+
+
+class StaffInviteMemberForm(InviteMemberForm):
+    """Platform staff's invitation (the admin site). Staff see every account anyway, so an
+    address that already has one is refused in plain words."""
+
+    def clean_email(self):
+        email = super().clean_email()
         if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email address already exists.")
+            raise forms.ValidationError(ADDRESS_TAKEN)
         return email
 
 

@@ -48,21 +48,21 @@ def reauthenticate(user, *, password: str, otp: str = "") -> Reauthentication:
 
     A TOTP code is accepted once: allauth remembers used codes in the shared cache.
     """
-    login, ip = str(user.pk), audit.client_ip.get()
-    throttle.check(SCOPE, login=login, ip=ip)
+    ip = audit.client_ip.get()
+    throttle.check(SCOPE, user=user, ip=ip)
     if not password or not user.check_password(password):
-        _failed(user, login, ip, "password")
+        _failed(user, ip, "password")
         raise ValidationError({"password": "The password is not correct."})
     totp = totp_authenticator(user)
     if totp is None:
-        throttle.succeeded(SCOPE, login=login, ip=ip)
+        throttle.succeeded(SCOPE, user=user, ip=ip)
         return Reauthentication(timezone.now(), "password")
     if not otp:
         raise ValidationError({"otp": "Enter the code from your authenticator app."})
     if not code_is_valid(totp, otp):
-        _failed(user, login, ip, "otp")
+        _failed(user, ip, "otp")
         raise ValidationError({"otp": "The code is not valid, or was already used."})
-    throttle.succeeded(SCOPE, login=login, ip=ip)
+    throttle.succeeded(SCOPE, user=user, ip=ip)
     return Reauthentication(timezone.now(), "password+totp")
 
 
@@ -74,6 +74,6 @@ def require_recent(reauthentication: Reauthentication | None) -> Reauthenticatio
     return reauthentication
 
 
-def _failed(user, login: str, ip: str | None, reason: str) -> None:
-    throttle.failed(SCOPE, login=login, ip=ip)
+def _failed(user, ip: str | None, reason: str) -> None:
+    throttle.failed(SCOPE, user=user, ip=ip)
     audit.record(user, "auth.reauthentication_failed", user, reason=reason)

@@ -24,12 +24,16 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
 from portal import access, audit, mfa, reauth, throttle
 from portal.models import Membership, Organisation, Role
 
 User = get_user_model()
+
+#: Told only to platform staff, who see every account anyway (see invite_member).
+ADDRESS_TAKEN = _("An account with this email address already exists.")
 
 
 # --- Organisations (platform staff) -----------------------------------------------------------
@@ -112,14 +116,25 @@ def invite_member(
     job_title: str = "",
     roles: Iterable[str] = (),
     base_url: str,
-) -> Membership:
-    """Create an account in organisation and email a one-time link to set its password."""
+) -> Membership | None:
+    """Create an account in organisation and email a one-time link to set its password.
+
+    An address that already has an account gets no second one. Platform staff, who see every
+    account, are told so; an organisation admin is answered as if the invitation went out
+    (None is returned, and callers must answer alike), and the address's owner is told
+    instead, so inviting cannot show whether an address is known to the portal.
+    """
     _require_member_manager(actor, organisation)
     roles = _clean_roles(roles)
+    email = email.strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": "This username is already taken."})
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": "An account with this email address already exists."})
+    owner = User.objects.filter(email__iexact=email).select_related("membership").first()
+    if owner is not None:
+        if actor.is_staff:
+            raise ValidationError({"email": ADDRESS_TAKEN})
+        _withhold_invitation(owner, organisation)
+        return None
     with transaction.atomic():
         user = User(username=username, email=email, first_name=first_name, last_name=last_name)
         user.set_unusable_password()
@@ -368,7 +383,7 @@ def issue_api_token(*, request, username: str, password: str, otp: str = "") -> 
             sender=__name__, credentials={"username": username}, request=request, reason="otp"
         )
         raise ValidationError({"otp": "The authenticator code is missing, wrong or already used."})
-    throttle.succeeded(throttle.SIGN_IN, login=username, ip=ip)
+    throttle.succeeded(throttle.SIGN_IN, login=username, ip=ip, user=user)
     return rotate_api_token(actor=user)
 
 
@@ -465,6 +480,32 @@ def _send_password_reset(request, user) -> None:
     }
     with allauth_context.request_context(request):
         adapter.send_password_reset_mail(user, user.email, context)
+
+
+def _withhold_invitation(owner, organisation: Organisation) -> None:
+    """Tell the owner of an address someone tried to invite; nothing else changes.
+
+    Recorded for the owner's organisation by the portal itself, not as the inviting admin's
+    act: the inviting organisation's log would otherwise show that the address is known.
+    """
+    with transaction.atomic():
+        audit.record(
+            None,
+            "member.invitation_withheld",
+            owner,
+            organisation=getattr(getattr(owner, "membership", None), "organisation", None),
+            inviting_organisation=organisation.slug,
+        )
+        context = {"user": owner, "organisation": organisation, "portal_name": settings.PORTAL_NAME}
+        # Sent like an invitation (at once, failing alike), so neither path stands out.
+        send_mail(
+            subject=render_to_string(
+                "account/email/invitation_withheld_subject.txt", context
+            ).strip(),
+            message=render_to_string("account/email/invitation_withheld_message.txt", context),
+            from_email=None,
+            recipient_list=[owner.email],
+        )
 
 
 def _send_invitation(user, organisation: Organisation, base_url: str) -> None:

@@ -194,7 +194,7 @@ class InviteMemberView(ObjectAccessMixin, FormView):
 
     def form_valid(self, form):
         try:
-            membership = services.invite_member(
+            services.invite_member(
                 actor=self.request.user,
                 organisation=self.object,
                 base_url=self.request.build_absolute_uri("/"),
@@ -203,10 +203,12 @@ class InviteMemberView(ObjectAccessMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
+        # Said from what was asked, never from what the service did: an address that already
+        # has an account gets this same answer (its owner is told instead).
         messages.success(
             self.request,
-            f"{membership.user.get_username()} was invited. "
-            f"A link to set a password was emailed to {membership.user.email}.",
+            f"{form.cleaned_data['username']} was invited. "
+            f"A link to set a password was emailed to {form.cleaned_data['email']}.",
         )
         return redirect("portal:member-list", slug=self.object.slug)
 

@@ -11,6 +11,7 @@ from projects.models import (
     Project,
     ProjectGroupObjectPermission,
     ProjectUserObjectPermission,
+    ReviewerAssignment,
 )
 
 
@@ -24,25 +25,38 @@ def participant_grants(project: Project):
 
 
 def reviewer_grants(project: Project):
-    """Assigned reviewers see the project while they may still review it: active, holding the
-    reviewer role, and from a participant or an independent reviewers' panel."""
-    participants = set(project.participants.values_list("organisation_id", flat=True))
-    for assignment in project.reviewers.select_related("user__membership__organisation"):
-        membership = getattr(assignment.user, "membership", None)
-        eligible = bool(
-            assignment.user.is_active
-            and membership
-            and membership.reviewer
-            and membership.organisation.is_active
-            and (
-                membership.organisation_id in participants
-                or membership.organisation.slug in settings.PROJECT_REVIEWER_ORGANISATIONS
-            )
+    """Assigned reviewers see the project while they may still review it."""
+    for assignment in eligible_reviewers(project):
+        yield access.Grant(
+            "view", user_id=assignment.user_id, reason="Assigned reviewer of the project."
         )
-        if eligible:
-            yield access.Grant(
-                "view", user_id=assignment.user_id, reason="Assigned reviewer of the project."
-            )
+
+
+def eligible_reviewers(project: Project) -> list[ReviewerAssignment]:
+    """The project's reviewer assignments whose reviewer may still review it."""
+    participants = set(project.participants.values_list("organisation_id", flat=True))
+    return [
+        assignment
+        for assignment in project.reviewers.select_related("user__membership__organisation")
+        if is_eligible_reviewer(assignment, participants)
+    ]
+
+
+def is_eligible_reviewer(assignment: ReviewerAssignment, participant_org_ids: set[int]) -> bool:
+    """The one rule for an assigned reviewer: active, holding the reviewer role, and from a
+    participant or an independent reviewers' panel. Grants and notices both follow it."""
+    user = assignment.user
+    membership = getattr(user, "membership", None)
+    return bool(
+        user.is_active
+        and membership
+        and membership.reviewer
+        and membership.organisation.is_active
+        and (
+            membership.organisation_id in participant_org_ids
+            or membership.organisation.slug in settings.PROJECT_REVIEWER_ORGANISATIONS
+        )
+    )
 
 
 def _membership(user):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -37,7 +36,7 @@ from projects.models import (
     ReviewerAssignment,
     WorkPackage,
 )
-from projects.policies import participant_of
+from projects.policies import eligible_reviewers, is_eligible_reviewer, participant_of
 
 GOVERNING_KINDS = {AgreementKind.JOINT_RD, AgreementKind.MOU}
 #: The dates a plan may use. A far-off date is a typing mistake, and at the calendar's very
@@ -184,11 +183,13 @@ def assign_reviewer(*, actor, project: Project, user) -> ReviewerAssignment:
     """Assign a reviewer from a participant or from an independent reviewers' organisation."""
     access.require(actor, "manage", project)
     lifecycle.project_machine.ensure(_fresh(project), "edit")
-    membership = getattr(user, "membership", None)
-    if not (user.is_active and membership and membership.reviewer):
-        raise ValidationError({"user": f"{user.get_username()} does not hold the reviewer role."})
-    independent = membership.organisation.slug in settings.PROJECT_REVIEWER_ORGANISATIONS
-    if participant_of(user, project) is None and not independent:
+    participants = set(project.participants.values_list("organisation_id", flat=True))
+    if not is_eligible_reviewer(ReviewerAssignment(project=project, user=user), participants):
+        membership = getattr(user, "membership", None)
+        if not (user.is_active and membership and membership.reviewer):
+            raise ValidationError(
+                {"user": f"{user.get_username()} does not hold the reviewer role."}
+            )
         raise ValidationError(
             {"user": "Reviewers come from a participant or an independent reviewers' panel."}
         )
@@ -386,7 +387,7 @@ def submit_item(
             item.linked_versions.add(*versions)
         audit.record(actor, "project.item_submitted", project, item=item.code, round=item.round)
         notify(
-            [a.user for a in project.reviewers.select_related("user")],
+            [a.user for a in eligible_reviewers(project)],
             kind="project.item_submitted",
             title=f"{project.acronym} {item.code} awaits your review",
             body=item.title,

@@ -31,7 +31,7 @@ class AccessReportMixin(ObjectAccessMixin, ListView):
         raise NotImplementedError
 
     def get(self, request, *args, **kwargs):
-        self.form = reports.ReportFilterForm(request.GET)
+        self.form = reports.ReportFilterForm(request.GET, user=request.user)
         if request.GET.get("format") == "csv" and self.form.is_valid():
             return self.csv_response()
         # Invalid filters (also for a CSV export) show the page with the form's errors.

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from django import forms
 from django.db.models import Q, QuerySet
 
-from portal import csv_export
+from portal import access, csv_export
+from portal.filters import OrganisationPicker
 from portal.models import AuditEvent, Organisation
 from resources.models import Resource, Share
 
@@ -114,9 +115,11 @@ class ReportFilterForm(forms.Form):
     action = forms.ChoiceField(required=False, choices=[("", "Any action"), *ACTION_LABELS.items()])
     organisation = forms.ModelChoiceField(
         required=False,
-        queryset=Organisation.objects.order_by("name"),
+        queryset=Organisation.objects.none(),  # what the reader's directory shows: __init__
         to_field_name="slug",
-        empty_label="Any organisation",
+        widget=OrganisationPicker(attrs={"placeholder": "Short name"}),
+        error_messages={"invalid_choice": "No organisation has the short name “%(value)s”."},
+        help_text="The short name of the organisation of the people who acted.",
     )
     date_from = forms.DateField(
         required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"})
@@ -125,6 +128,12 @@ class ReportFilterForm(forms.Form):
         required=False, label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"})
     )
     sort = forms.CharField(required=False)
+
+    def __init__(self, data=None, *, user, **kwargs):
+        super().__init__(data, **kwargs)
+        # Only what the directory shows the reader: listing every organisation would name
+        # inactive ones, and accepting them would confirm their short names.
+        self.fields["organisation"].queryset = access.visible_to(user, Organisation.objects.all())
 
     def clean_sort(self) -> str:
         # An unknown sort key is not worth an error: the report falls back to newest first.

@@ -177,9 +177,12 @@ def share_resource(
     recipient_users: Iterable = (),
     reauthentication: reauth.Reauthentication | None = None,
 ) -> Share:
-    """Share with one recipient under one agreement, when every sharing rule holds."""
+    """Share with one recipient under one agreement, when every sharing rule holds.
+
+    recipient_users (people or usernames) are looked at only once the rules allow the share,
+    and every name the recipient does not hold gets one answer: sharing reveals nobody.
+    """
     access.require(actor, "share", resource)
-    recipient_users = list(recipient_users)
     with transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
         if resource.tlp in REAUTH_TLP:  # decided on the locked row: a raise cannot slip by
@@ -191,7 +194,7 @@ def share_resource(
             resource=resource, recipient=recipient, status=ShareStatus.ACTIVE
         ).exists():
             raise ValidationError(f"{resource} is already shared with {recipient}.")
-        _check_recipient_users(resource, recipient, recipient_users)
+        recipient_users = _recipient_users(resource, recipient, recipient_users)
         share = Share.objects.create(
             resource=resource, recipient=recipient, agreement=agreement, shared_by=actor
         )
@@ -386,30 +389,34 @@ def _end_share(share: Share, status: str, *, actor, reason: str) -> None:
     share.save(update_fields=["status", "ended_by", "ended_at", "end_reason"])
 
 
-def _check_recipient_users(resource: Resource, recipient: Organisation, users: list) -> None:
+def _recipient_users(resource: Resource, recipient: Organisation, named: Iterable) -> list:
+    """The named people (users or usernames) as the recipient's active members; only TLP:RED
+    names people. Any other name is refused in the same words whatever it is."""
+    names = list(dict.fromkeys(u if isinstance(u, str) else u.get_username() for u in named))
     if resource.tlp != TLP.RED:
-        if users:
+        if names:
             raise ValidationError(
                 {
                     "recipient_users": "Only TLP:RED shares name people; "
                     "this one goes to the whole organisation."
                 }
             )
-        return
-    if not users:
+        return []
+    if not names:
         raise ValidationError(
             {"recipient_users": "TLP:RED is shared with named people only: choose at least one."}
         )
-    members = set(
-        Membership.objects.filter(organisation=recipient, user__is_active=True).values_list(
-            "user_id", flat=True
-        )
+    people = list(
+        User.objects.filter(
+            username__in=names, is_active=True, membership__organisation=recipient
+        ).order_by("username")
     )
-    outsiders = [u.get_username() for u in users if u.pk not in members]
+    outsiders = sorted(set(names) - {u.get_username() for u in people})
     if outsiders:
         raise ValidationError(
             {"recipient_users": f"Not active members of {recipient}: {', '.join(outsiders)}."}
         )
+    return people
 
 
 def _access_basis(actor, resource: Resource) -> dict:

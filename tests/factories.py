@@ -91,3 +91,27 @@ class UserFactory(factory.Factory):
         if mfa or (mfa is None and set(roles) & set(settings.MFA_REQUIRED_ROLES)):
             enrol_totp(user)
         return user
+
+
+def designate_signatories(agreement, **details):
+    """Each party that has not designated yet does, through its own programme manager, as in
+    real use: its active signatories sign for it. A party without signatories is left as is
+    (submission then names it); one with signatories but no programme manager is a fixture
+    that cannot happen in real use, and fails loudly."""
+    from agreements import services as agreement_services
+
+    for party in agreement.parties.select_related("organisation").prefetch_related("signatories"):
+        memberships = party.organisation.memberships.filter(user__is_active=True)
+        eligible = [m.user for m in memberships.filter(signatory=True).select_related("user")]
+        if party.signatories.all() or not eligible:
+            continue
+        manager = memberships.filter(programme_manager=True).select_related("user").first()
+        if manager is None:
+            raise AssertionError(
+                f"{party.organisation.slug} has signatories but no programme manager to "
+                "designate them: add one to the fixture."
+            )
+        agreement_services.update_party(
+            actor=manager.user, party=party, signatories=eligible, **details
+        )
+    return agreement

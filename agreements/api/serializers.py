@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from agreements.models import Agreement, Party
 from agreements.services import TERM_FIELDS
-from portal.api.serializers import SlugRelatedField
+from portal.api.serializers import SlugRelatedField, VisibleRelatedMixin
 from portal.models import Organisation
 from portal.vocabulary import DataCategory
 
@@ -26,6 +26,21 @@ class PartySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PartyDesignationSerializer(serializers.Serializer):
+    """What a party's own programme manager sets for it: who signs, how many, its contacts."""
+
+    signatories = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        required=False,
+        max_length=50,
+        help_text="Usernames of your organisation's signatories who may sign for it.",
+    )
+    required_signatures = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    legal_contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    technical_contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    incident_contact = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
 class SignatureSerializer(serializers.Serializer):
     user = serializers.CharField(source="user.username")
     organisation = serializers.CharField(source="organisation.slug")
@@ -38,7 +53,7 @@ class SignatureSerializer(serializers.Serializer):
         return signature.voided_at is not None
 
 
-class AgreementSerializer(serializers.ModelSerializer):
+class AgreementSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
     """Terms are writable while a draft (through the services); lifecycle fields never are."""
 
     parties = SlugRelatedField(
@@ -92,6 +107,9 @@ class AgreementSerializer(serializers.ModelSerializer):
     def to_representation(self, agreement):
         data = super().to_representation(agreement)
         data["parties"] = [p.organisation.slug for p in agreement.parties.all()]
+        # A party added by an amendment may not see the version it amends.
+        if not self.may_see(Agreement, agreement.supersedes_id, lambda a: a.supersedes_id):
+            data["supersedes"] = None
         return data
 
 

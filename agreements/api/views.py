@@ -1,15 +1,18 @@
 """API of agreements: the same services as the web pages, state changes as POST actions."""
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from agreements import lifecycle, services
 from agreements.api.serializers import (
     AgreementSerializer,
     DeclineSerializer,
+    PartyDesignationSerializer,
     ReasonSerializer,
     ReauthenticationSerializer,
     TerminateSerializer,
@@ -19,6 +22,8 @@ from agreements.models import Agreement
 from portal import audit, reauth
 from portal.api.base import AccessViewSet
 from portal.api.errors import Conflict, ErrorSerializer
+
+PARTY_PK_PARAMETER = OpenApiParameter("party_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
 class AgreementViewSet(
@@ -39,6 +44,7 @@ class AgreementViewSet(
     access_actions = {
         "update": "edit",
         "partial_update": "edit",
+        "designate": "edit",
         "submit": "submit",
         "withdraw": "withdraw",
         "sign": "sign",
@@ -76,6 +82,27 @@ class AgreementViewSet(
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         return self._respond(services.submit(actor=request.user, agreement=self.get_object()))
+
+    @extend_schema(
+        parameters=[PARTY_PK_PARAMETER],
+        request=PartyDesignationSerializer,
+        responses=AgreementSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path=r"parties/(?P<party_pk>[0-9]+)")
+    def designate(self, request, pk=None, party_pk=None):
+        """A party's own programme manager designates its signatories (and sets its details);
+        another party's is a 403, so nobody else learns who may sign for it."""
+        agreement = self.get_object()
+        # A party is visible through its agreement only: another agreement's is a 404.
+        party = agreement.parties.select_related("organisation", "agreement").filter(pk=party_pk)
+        party = party.first()
+        if party is None:
+            raise NotFound("This agreement has no such party.")
+        services.require_designation(actor=request.user, party=party)
+        data = dict(self._valid(PartyDesignationSerializer))
+        signatories = data.pop("signatories", None)
+        services.update_party(actor=request.user, party=party, signatories=signatories, **data)
+        return self._respond(agreement)
 
     @extend_schema(request=ReasonSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"])

@@ -1,6 +1,10 @@
+from collections.abc import Callable
+
 from django.contrib.auth import get_user_model
+from django.db.models import Model, QuerySet
 from rest_framework import serializers
 
+from portal import access
 from portal.models import Membership, Organisation
 
 
@@ -12,6 +16,32 @@ class SlugRelatedField(serializers.SlugRelatedField):
         if isinstance(data, str) and "\x00" in data:
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class VisibleRelatedMixin:
+    """For serializers that name a related protected object (an agreement's id, reference or
+    title): `may_see` says whether the reader may see it, so its names are shown only then.
+
+    Visibility is looked up once for all the rows being serialized (a page of a list), not
+    once per row.
+    """
+
+    def may_see(self, model: type[Model], pk, related_id: Callable[[object], object]) -> bool:
+        """Whether the request's user may see model #pk; related_id(row) gives each row's."""
+        if pk is None:
+            return False
+        known = self.context.setdefault("_visible_related", {}).setdefault(model, {})
+        if pk not in known:
+            rows = self.instance if isinstance(self.instance, list | tuple | QuerySet) else []
+            wanted = ({related_id(row) for row in rows} | {pk}) - set(known) - {None}
+            request = self.context.get("request")
+            visible = set(
+                access.visible_to(
+                    getattr(request, "user", None), model._default_manager.filter(pk__in=wanted)
+                ).values_list("pk", flat=True)
+            )
+            known.update({key: key in visible for key in wanted})
+        return known[pk]
 
 
 class OrganisationSerializer(serializers.ModelSerializer):

@@ -1,16 +1,14 @@
 """Input and output of the projects API. Serializers validate input only; the services in
 projects/services.py check who may do what, the states and the rules, and write."""
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agreements.models import Agreement
 from portal import access
-from portal.api.serializers import SlugRelatedField
+from portal.api.serializers import SlugRelatedField, VisibleRelatedMixin
 from portal.models import Organisation
 from portal.vocabulary import TLP
 from projects.models import (
@@ -29,6 +27,7 @@ from projects.models import (
     ReviewerAssignment,
     WorkPackage,
 )
+from projects.policies import is_eligible_reviewer
 from projects.services import PROJECT_FIELDS
 from resources.models import Resource, ResourceVersion
 
@@ -86,7 +85,7 @@ class WorkPackageField(SlugRelatedField):
 # --- Projects ---------------------------------------------------------------------------------
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
     """A project and its consortium. Creating one goes through services.create_project (the
     caller's organisation coordinates); lifecycle fields are never writable."""
 
@@ -94,9 +93,17 @@ class ProjectSerializer(serializers.ModelSerializer):
     agreement = serializers.PrimaryKeyRelatedField(
         queryset=Agreement.objects.none(),
         pk_field=serializers.IntegerField(),  # an id, not 1.5 read as 1
-        help_text="Id of the governing agreement (joint R&D or MoU, in force).",
+        # Null only in answers, for a reader who may not see the agreement (validate_agreement).
+        allow_null=True,
+        help_text="Id of the governing agreement (joint R&D or MoU, in force); null for a "
+        "reader who may not see it.",
     )
-    agreement_label = serializers.CharField(source="agreement.label", read_only=True)
+    agreement_label = serializers.CharField(
+        source="agreement.label",
+        read_only=True,
+        allow_null=True,
+        help_text="Null, like agreement, for a reader who may not see the agreement.",
+    )
     partners = SlugRelatedField(
         slug_field="slug",
         many=True,
@@ -149,6 +156,11 @@ class ProjectSerializer(serializers.ModelSerializer):
                 request.user, Agreement.objects.all()
             )
 
+    def validate_agreement(self, agreement):
+        if agreement is None:
+            raise serializers.ValidationError("Give the id of the governing agreement.")
+        return agreement
+
     def validate(self, data):
         listed = [*data.get("partners", []), *data.get("observers", [])]
         twice = sorted({o.slug for o in listed if listed.count(o) > 1})
@@ -178,6 +190,9 @@ class ProjectSerializer(serializers.ModelSerializer):
             ("observers", ParticipantRole.OBSERVER),
         ):
             data[key] = [p.organisation.slug for p in _participants(project) if p.role == role]
+        # An assigned reviewer from the independent panel reads the project, not its agreement.
+        if not self.may_see(Agreement, project.agreement_id, lambda p: p.agreement_id):
+            data["agreement"] = data["agreement_label"] = None
         return data
 
 
@@ -250,16 +265,17 @@ class ReviewerAssignSerializer(serializers.Serializer):
 
     def validate_user(self, username):
         project = self.context["project"]
-        # Only eligible people resolve, so a name of anyone else is refused in the same
-        # words as an unknown one: the API reveals no usernames.
-        eligible = User.objects.filter(
-            username=username, is_active=True, membership__reviewer=True
-        ).filter(
-            Q(membership__organisation__in=project.participants.values("organisation"))
-            | Q(membership__organisation__slug__in=settings.PROJECT_REVIEWER_ORGANISATIONS)
+        # Only eligible people resolve (by the one rule, projects.policies), so a name of
+        # anyone else is refused in the same words as an unknown one: no usernames revealed.
+        user = (
+            User.objects.filter(username=username)
+            .select_related("membership__organisation")
+            .first()
         )
-        user = eligible.select_related("membership__organisation").first()
-        if user is None:
+        participants = set(project.participants.values_list("organisation_id", flat=True))
+        if user is None or not is_eligible_reviewer(
+            ReviewerAssignment(project=project, user=user), participants
+        ):
             raise serializers.ValidationError(
                 f"{username} is not a reviewer of a participant or of an independent panel."
             )

@@ -1,18 +1,15 @@
 """Input and output of the resources API. Serializers validate input only; the services in
 resources/services.py check the rules (upload checks, sharing rules) and write."""
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agreements.models import Agreement
 from portal import access
-from portal.api.serializers import SlugRelatedField
+from portal.api.serializers import SlugRelatedField, VisibleRelatedMixin
 from portal.models import Organisation
 from portal.vocabulary import TLP, DataCategory
 from resources.models import Resource, ResourceKind, ResourceVersion, Share
-
-User = get_user_model()
 
 
 class VersionSerializer(serializers.ModelSerializer):
@@ -95,8 +92,11 @@ class VersionUploadSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-class ShareSerializer(serializers.ModelSerializer):
-    agreement_label = serializers.CharField(source="agreement.label", read_only=True)
+class ShareSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
+    agreement = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    agreement_label = serializers.CharField(
+        source="agreement.label", read_only=True, allow_null=True
+    )
     recipient = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     recipient_name = serializers.CharField(source="recipient.name", read_only=True)
     recipient_users = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
@@ -122,6 +122,14 @@ class ShareSerializer(serializers.ModelSerializer):
             "end_reason",
         ]
         read_only_fields = fields
+
+    def to_representation(self, share):
+        data = super().to_representation(share)
+        # Sharing needs the owner to be a party, so this holds today; it is checked all the
+        # same, so that no serializer names an agreement its reader may not see.
+        if not self.may_see(Agreement, share.agreement_id, lambda s: s.agreement_id):
+            data["agreement"] = data["agreement_label"] = None
+        return data
 
     def get_live(self, share) -> bool:
         live_ids = self.context.get("live_share_ids")
@@ -167,21 +175,9 @@ class ShareRequestSerializer(serializers.Serializer):
             )
 
     def validate(self, data):
-        names = list(dict.fromkeys(data.get("recipient_users") or []))
-        recipient = data["recipient"]
-        # Only the recipient's active people resolve, so an unknown name and a person of
-        # another organisation are refused alike: the API reveals no usernames.
-        users = list(
-            User.objects.filter(
-                username__in=names, is_active=True, membership__organisation=recipient
-            )
-        )
-        unknown = sorted(set(names) - {u.username for u in users})
-        if unknown:
-            raise serializers.ValidationError(
-                {"recipient_users": f"Not active members of {recipient}: {', '.join(unknown)}."}
-            )
-        data["recipient_users"] = users
+        # Names stay names: the service resolves them only after the sharing rules hold, so
+        # nobody learns who belongs to an organisation they may not share with.
+        data["recipient_users"] = list(dict.fromkeys(data.get("recipient_users") or []))
         return data
 
 

@@ -219,7 +219,7 @@ class ResourceViewSet(
     @action(detail=True, methods=["get"], url_path="access-log", filter_backends=[])
     def access_log(self, request, pk=None):
         resource = self.get_object()
-        form = reports.ReportFilterForm(request.query_params)
+        form = reports.ReportFilterForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise ValidationError(
                 {

@@ -122,6 +122,10 @@ def matrix_world(world, settings, tmp_path):
     world.extra["b_signatory"] = UserFactory(
         organisation=world.b, username="bor-signatory", roles=[Role.SIGNATORY]
     )
+    # B's programme manager designates B's signatory on each agreement with A.
+    world.extra["b_pm"] = UserFactory(
+        organisation=world.b, username="bor-pm", roles=[Role.PROGRAMME_MANAGER]
+    )
     agreement = draft_between(world, title="Atlantis-Borealis pact 7Q")
     services.submit(actor=world.a_pm, agreement=agreement)
     world.extra["ab_agreement"] = sign_by_all(world, agreement)

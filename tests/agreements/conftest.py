@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from agreements import services
 from portal.reauth import Reauthentication
+from tests.factories import designate_signatories
 
 
 def fresh_reauth() -> Reauthentication:
@@ -14,6 +15,7 @@ def fresh_reauth() -> Reauthentication:
 
 
 def draft_between(world, *organisations, **terms):
+    """A's programme manager drafts; every other party designates its own signatories."""
     today = timezone.localdate()
     values = {
         "title": "Bilateral threat intelligence exchange",
@@ -27,7 +29,8 @@ def draft_between(world, *organisations, **terms):
     }
     values.update(terms)
     parties = organisations or (world.a, world.b)
-    return services.create_agreement(actor=world.a_pm, parties=parties, **values)
+    agreement = services.create_agreement(actor=world.a_pm, parties=parties, **values)
+    return designate_signatories(agreement)
 
 
 def sign_by_all(world, agreement):

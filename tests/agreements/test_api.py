@@ -45,6 +45,13 @@ def test_full_lifecycle_through_the_api(people):
     patched = pm.patch(url, {"title": "API drafted exchange v2"}, format="json")
     assert patched.status_code == 200 and patched.json()["title"] == "API drafted exchange v2"
 
+    # B designates who signs for it, through its own programme manager.
+    b_party = Agreement.objects.get(pk=body["id"]).parties.get(organisation=people.b)
+    designated = api(people.b_pm).post(
+        f"{url}parties/{b_party.pk}/", {"signatories": ["bor-signatory"]}, format="json"
+    )
+    assert designated.status_code == 200, designated.json()
+
     submitted = pm.post(url + "submit/")
     assert submitted.json()["status"] == "awaiting_signatures"
     assert len(submitted.json()["content_hash"]) == 64

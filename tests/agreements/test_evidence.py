@@ -29,7 +29,12 @@ from portal import services as portal_services
 from portal import signing
 from portal.models import Role
 from portal.reauth import Reauthentication
-from tests.factories import OrganisationFactory, UserFactory, platform_staff
+from tests.factories import (
+    OrganisationFactory,
+    UserFactory,
+    designate_signatories,
+    platform_staff,
+)
 
 BODY = "# Terms\nEach party protects the other's indicators as TLP:AMBER."
 
@@ -46,7 +51,7 @@ def _make_signed(name_a="Atlantis National CSIRT", name_b="Borealis Cyber Centre
     org_b = OrganisationFactory(name=name_b, slug="bor-ncsc", country="PL")
     pm_a = UserFactory(organisation=org_a, username="atl-pm", roles=[Role.PROGRAMME_MANAGER])
     UserFactory(organisation=org_b, username="bor-pm", roles=[Role.PROGRAMME_MANAGER])
-    # Signatories exist before the agreement: new parties name their current signatories.
+    # B's programme manager designates B's signatory once A has drafted.
     sig_a = UserFactory(organisation=org_a, username="atl-signer", roles=[Role.SIGNATORY])
     sig_b = UserFactory(organisation=org_b, username="bor-signer", roles=[Role.SIGNATORY])
     today = timezone.localdate()
@@ -62,6 +67,7 @@ def _make_signed(name_a="Atlantis National CSIRT", name_b="Borealis Cyber Centre
         data_categories=["threat_intelligence"],
         tlp_ceiling="amber",
     )
+    designate_signatories(agreement)
     services.submit(actor=pm_a, agreement=agreement)
     for signatory in (sig_a, sig_b):
         services.sign(

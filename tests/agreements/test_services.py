@@ -60,8 +60,18 @@ def test_a_reference_already_taken_is_drawn_again(people, monkeypatch):
     assert Agreement.objects.filter(reference=taken).count() == 1
 
 
-def test_new_parties_get_their_signatories_designated(draft, people):
-    b_party = draft.parties.get(organisation=people.b)
+def test_new_parties_designate_their_own_signatories(people):
+    agreement = services.create_agreement(
+        actor=people.a_pm,
+        parties=[people.a, people.b],
+        title="Undesignated",
+        kind="mou",
+        purpose="Talk.",
+        effective_from=timezone.localdate(),
+    )
+    b_party = agreement.parties.get(organisation=people.b)
+    assert list(b_party.signatories.all()) == []  # B's own programme manager designates
+    services.update_party(actor=people.b_pm, party=b_party, signatories=[people.b_signatory])
     assert list(b_party.signatories.all()) == [people.b_signatory]
 
 

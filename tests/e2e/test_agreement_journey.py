@@ -1,6 +1,6 @@
-"""Journey 1: A's programme manager drafts a bilateral data-sharing agreement with B; each
-side's signatory signs with their password and authenticator code; it is active for both, and
-the certificate downloads."""
+"""Journey 1: A's programme manager drafts a bilateral data-sharing agreement with B; B's
+programme manager, told so, designates B's signatory; each side's signatory signs with their
+password and authenticator code; it is active for both, and the certificate downloads."""
 
 import re
 
@@ -28,6 +28,24 @@ def test_draft_sign_and_download_the_certificate(e2e_world, new_page, clock):
     page.wait_for_url(re.compile(r"/agreements/\d+/$"))
     agreement = Agreement.objects.get(title="Atlantis-Borealis incident exchange")
     check_accessibility(page, "agreement draft")
+    # B's signatories are B's to name: A's draft does not show them.
+    assert world.b_signatory.username not in page.content()
+    sign_out(page)
+
+    page = new_page()
+    sign_in(page, world.b_pm)
+    page.get_by_role("link", name=re.compile("^Notifications")).click()
+    page.get_by_role("link", name=re.compile("designate who signs")).first.click()
+    check_accessibility(page, "party form")
+    page.get_by_label(re.compile(re.escape(f"({world.b_signatory.username})"))).check()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(re.compile(r"/agreements/\d+/$"))
+    sign_out(page)
+
+    page = new_page()
+    sign_in(page, world.a_pm)
+    page.goto(agreement.get_absolute_url())
+    assert page.get_by_text(world.b_signatory.get_full_name()).first.is_visible()
     page.get_by_role("link", name="Submit for signature").click()
     page.get_by_role("button", name="Submit for signature").click()
     page.wait_for_url(re.compile(r"/agreements/\d+/$"))

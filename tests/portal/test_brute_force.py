@@ -140,3 +140,15 @@ def test_a_deactivated_account_gets_no_token(world):
     response = token_request("atl-member-9f3k", PASSWORD)
     assert response.status_code == 400
     assert not Token.objects.filter(user=world.a_member).exists()
+
+
+def test_one_account_is_one_count_whichever_identifier_is_typed(world, client, limits):
+    """Guesses by username and by email, in any case and with stray spaces, add up."""
+    email = world.b_member.email
+    for login in ("bor-member", f"  {email.upper()} ", "BOR-MEMBER ", email, email.title()):
+        assert "not correct" in sign_in(client, login, "guess").content.decode()
+
+    for login in ("bor-member", email):
+        refused = sign_in(client, login, PASSWORD)
+        assert "Too many failed attempts" in refused.content.decode()
+    assert client.get("/").status_code == 302  # not signed in

@@ -16,7 +16,7 @@ from portal.states import TransitionNotAllowed
 from projects import services
 from projects.models import DateChange, ItemStatus, ProjectStatus
 from tests.agreements.conftest import draft_between, sign_by_all
-from tests.factories import UserFactory
+from tests.factories import UserFactory, designate_signatories
 from tests.resources.conftest import new_resource
 
 DAY = datetime.timedelta(days=1)
@@ -81,6 +81,7 @@ def test_removing_a_participant_ends_its_access(consortium):
     # C joins the research agreement through an amendment; the project carries over to it.
     amendment = agreement_services.amend(actor=w.a_pm, agreement=w.rd_agreement)
     agreement_services.update_draft(actor=w.a_pm, agreement=amendment, parties=[w.a, w.b, w.c])
+    designate_signatories(amendment)  # C's programme manager names C's signatory
     agreement_services.submit(actor=w.a_pm, agreement=amendment)
     sign_by_all(w, amendment)
     w.project.refresh_from_db()

@@ -262,3 +262,30 @@ def test_the_report_pages_and_costs_the_same_queries_for_few_and_many_events(use
     assert len(response.context["rows"]) == 50
     assert "Page 1 of 2" in response.content.decode()
     assert len(client.get(url, {"page": 2}).context["rows"]) == 14
+
+
+def test_the_organisation_filter_offers_and_accepts_only_what_the_directory_shows(used, client):
+    from portal import services as portal_services
+    from tests.factories import OrganisationFactory
+
+    defunct = OrganisationFactory(name="Defunct Signals Agency", slug="defunct-sig")
+    portal_services.update_organisation(actor=used.staff, organisation=defunct, is_active=False)
+    client.force_login(used.a_pm)
+    url = report_url(used.resource)
+
+    page = client.get(url).content.decode()
+    assert "Defunct Signals Agency" not in page and "defunct-sig" not in page
+
+    def refusal(slug: str) -> str:
+        errors = client.get(url, {"organisation": slug}).context["report_form"].errors
+        return str(errors).replace(slug, "SLUG")
+
+    assert refusal("defunct-sig") == refusal("never-existed")
+    api_answers = []
+    for slug in ("defunct-sig", "never-existed"):
+        answer = client.get(
+            f"/api/v1/resources/{used.resource.pk}/access-log/", {"organisation": slug}
+        )
+        assert answer.status_code == 400
+        api_answers.append(str(answer.json()).replace(slug, "SLUG"))
+    assert api_answers[0] == api_answers[1]

@@ -20,7 +20,7 @@ from portal.reauth import Reauthentication
 from resources import services
 from resources.models import Resource, ResourceVersion, Share, ShareStatus
 from tests.agreements.conftest import draft_between, sign_by_all
-from tests.factories import UserFactory
+from tests.factories import UserFactory, designate_signatories
 from tests.resources.conftest import PDF_BYTES, new_resource, share_with_b, upload
 
 
@@ -174,6 +174,7 @@ def test_the_recipient_must_be_a_party(sharing):
 
 def test_the_owner_must_be_a_party(sharing):
     UserFactory(organisation=sharing.c, username="cal-signatory", roles=[Role.SIGNATORY])
+    UserFactory(organisation=sharing.c, username="cal-pm", roles=[Role.PROGRAMME_MANAGER])
     bc = agreement_services.create_agreement(
         actor=sharing.b_pm,
         parties=[sharing.b, sharing.c],
@@ -185,6 +186,7 @@ def test_the_owner_must_be_a_party(sharing):
         data_categories=["threat_intelligence"],
         tlp_ceiling="amber",
     )
+    designate_signatories(bc)
     agreement_services.submit(actor=sharing.b_pm, agreement=bc)
     sign_by_all(sharing, bc)
     resource = new_resource(sharing)

@@ -367,6 +367,7 @@ def test_raising_the_tlp_suspends_shares_and_says_so(sharing, client):
 
 def test_share_dialog_offers_allowed_pairs_and_explains_the_others(sharing, client):
     UserFactory(organisation=sharing.c, username="cal-signatory", roles=[Role.SIGNATORY])
+    UserFactory(organisation=sharing.c, username="cal-pm", roles=[Role.PROGRAMME_MANAGER])
     low = active_agreement(
         sharing, sharing.a, sharing.c, tlp_ceiling="green", title="Atlantis-Caldera MoU"
     )

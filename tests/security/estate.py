@@ -26,7 +26,13 @@ from agreements import services as agreement_services
 from portal.models import Role
 from projects import services as project_services
 from resources import services as resource_services
-from tests.factories import PASSWORD, OrganisationFactory, UserFactory, platform_staff
+from tests.factories import (
+    PASSWORD,
+    OrganisationFactory,
+    UserFactory,
+    designate_signatories,
+    platform_staff,
+)
 
 ALL_ROLES = tuple(Role.values)
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
@@ -138,6 +144,7 @@ def _agreement(estate: Estate, actor, parties, *, sign: bool = True, submit: boo
     }
     values.update(terms)
     agreement = agreement_services.create_agreement(actor=actor, parties=parties, **values)
+    designate_signatories(agreement)
     if submit:
         agreement_services.submit(actor=actor, agreement=agreement)
     if sign:

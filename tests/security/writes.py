@@ -498,6 +498,20 @@ API_WRITES = [
         lambda e: {"title": "Renamed draft"},
         subject=named("ab_draft"),
     ),
+    Write(
+        "agreement-designate",
+        "POST",
+        "a_pm",
+        lambda e: {"pk": e.ab_draft.pk, "party_pk": e.ab_draft_party_a.pk},
+        lambda e: {
+            "signatories": [e.a_admin.username],
+            "required_signatures": 1,
+            "legal_contact": "Legal desk",
+            "technical_contact": "SOC",
+            "incident_contact": "+372 000 0000",
+        },
+        subject=named("ab_draft_party_a"),
+    ),
     Write("agreement-submit", "POST", "a_pm", _pk("ab_draft"), subject=named("ab_draft")),
     Write(
         "agreement-withdraw",

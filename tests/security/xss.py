@@ -18,7 +18,7 @@ from agreements import services as agreement_services
 from portal.models import Role
 from projects import services as project_services
 from resources import services as resource_services
-from tests.factories import OrganisationFactory, UserFactory
+from tests.factories import OrganisationFactory, UserFactory, designate_signatories
 from tests.security.estate import ALL_ROLES, Estate, enrol_totp, pdf
 
 SCRIPT = "<script>alert(1)</script>"
@@ -224,6 +224,7 @@ def build_xss_estate() -> Estate:
             governing_law=fitting(100),
             prevailing_language=fitting(50),
         )
+        designate_signatories(made)
         party = made.parties.get(organisation=a)
         agreement_services.update_party(
             actor=a_pm,
