@@ -199,8 +199,7 @@ def secret_errors(model_admin) -> list[checks.Error]:
         if not owner.ordering:
             for problem in secret_problems(owner, "ordering", model._meta.ordering):
                 errors.append(checks.Error(problem, obj=type(owner), id="portal.E100"))
-        form_fields = getattr(owner.form, "declared_fields", {})
-        for problem in secret_problems(owner, "form", list(form_fields)):
+        for problem in secret_problems(owner, "form", _form_fields(owner)):
             errors.append(checks.Error(problem, obj=type(owner), id="portal.E100"))
     return errors
 
@@ -307,6 +306,21 @@ def _order_field(model_admin, display) -> list[str]:
     if order is None:
         return []
     return _names_in(model_admin, "ordering", order)
+
+
+def _form_fields(model_admin) -> list[str]:
+    """The fields the admin's form declares, and, when the admin names none, every editable
+    field of the model, as Django's default form shows them."""
+    names = list(getattr(model_admin.form, "declared_fields", {}))
+    if not (model_admin.fields or model_admin.fieldsets):
+        opts = model_admin.model._meta
+        excluded = set(model_admin.exclude or ())
+        names += [
+            field.name
+            for field in [*opts.concrete_fields, *opts.many_to_many]
+            if field.editable and not field.auto_created and field.name not in excluded
+        ]
+    return names
 
 
 def _inlines(model_admin) -> list:

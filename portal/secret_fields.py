@@ -22,6 +22,9 @@ non-relational field is a secret when any of these holds:
 3. **The project marks it**, for a secret whose name and model give no hint:
    `shared_material = secret(models.BinaryField())`.
 
+The rules err towards secrecy (a `public_key`, or a session's browser name, is caught too):
+staff never need to filter by such a field, and a miss would cost a partner their account.
+
 A relation is not a secret itself, but a lookup that ends on one compares the field it points
 at: `auth_token__gt=abc` compares `Token.key`, the token's primary key. So a lookup path
 *reaches* a secret when any field on the path is one, or when it ends on a relation whose

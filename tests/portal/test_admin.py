@@ -288,6 +288,21 @@ def test_an_admin_that_names_a_secret_stops_the_site_at_startup():
         assert any(repr(name) in message for message in messages), (name, messages)
 
 
+def test_an_admin_whose_default_form_would_show_a_secret_stops_the_site_at_startup():
+    from projects.models import CalendarFeed
+
+    site = PortalAdminSite(name="probe")
+
+    class FeedAdmin(admin.ModelAdmin):
+        def has_add_permission(self, request):
+            return False
+
+    site.register(CalendarFeed, FeedAdmin)
+    messages = [e.msg for e in site.check(None) if e.id == "portal.E100"]
+
+    assert any("'token'" in message for message in messages), messages
+
+
 def test_an_admin_that_saves_without_a_service_stops_the_site_at_startup():
     site = PortalAdminSite(name="probe")
 
