@@ -85,12 +85,14 @@ def _reissue(bundle: bytes, change) -> bytes:
 
 def _dba(sql: str, params=()) -> None:
     """Raw SQL with table-owner rights, as a forger with the database would run it."""
+    on_pg = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if on_pg:
+            # ALTER TABLE refuses while deferred foreign-key checks are queued: run them first.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE portal_auditevent DISABLE TRIGGER {TRIGGER}")
         cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        if on_pg:
             cursor.execute(f"ALTER TABLE portal_auditevent ENABLE TRIGGER {TRIGGER}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
