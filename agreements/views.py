@@ -423,7 +423,12 @@ def _download(agreement, build, content_type: str, suffix: str, request):
     if agreement.status not in lifecycle.SIGNED_STATES:
         messages.error(request, "Evidence exists once every party has signed.")
         return redirect(agreement)
-    response = HttpResponse(build(agreement), content_type=content_type)
+    try:
+        body = build(agreement)
+    except ValidationError as error:  # its stored history does not verify: nothing is signed
+        messages.error(request, " ".join(error.messages))
+        return redirect(agreement)
+    response = HttpResponse(body, content_type=content_type)
     name = f"{agreement.reference}-v{agreement.version}-{suffix}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     audit.record(request.user, "agreement.evidence_downloaded", agreement, file=suffix)

@@ -20,6 +20,8 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test import Client
+from django.urls import reverse
 
 from agreements import evidence, services
 from portal import audit, signing
@@ -62,8 +64,6 @@ def two_agreements(people):
 
 
 def _probe(user, agreement) -> None:
-    from django.test import Client
-
     client = Client()
     client.force_login(user)
     assert client.get(agreement.get_absolute_url()).status_code == 404
@@ -85,12 +85,14 @@ def _reissue(bundle: bytes, change) -> bytes:
 
 def _dba(sql: str, params=()) -> None:
     """Raw SQL with table-owner rights, as a forger with the database would run it."""
+    on_pg = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+        if on_pg:
+            # ALTER TABLE refuses while deferred foreign-key checks are queued: run them first.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"ALTER TABLE portal_auditevent DISABLE TRIGGER {TRIGGER}")
         cursor.execute(sql, params)
-        if connection.vendor == "postgresql":
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        if on_pg:
             cursor.execute(f"ALTER TABLE portal_auditevent ENABLE TRIGGER {TRIGGER}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
@@ -259,6 +261,11 @@ def test_no_evidence_is_issued_for_a_history_altered_in_the_database(two_agreeme
 
     with pytest.raises(ValidationError, match="does not verify"):
         evidence.build_bundle(world.ab)
+    client = Client()
+    client.force_login(world.a_pm)
+    page = client.get(reverse("agreements:evidence", args=[world.ab.pk]), follow=True)
+    assert page.status_code == 200  # the agreement's page, saying why, not a crash
+    assert f"The history of {world.ab.label} does not verify" in page.content.decode()
     with pytest.raises(CommandError, match=f"event #{signed.pk}:"):
         call_command("verify_audit")
 

@@ -279,7 +279,9 @@ def test_a_refusal_joins_no_history(world):
     assert refusal.object_repr == ""  # a hidden object's name is never in a refusal
 
 
-def test_verify_audit_names_an_event_taken_out_of_its_history(world, dba):
+def test_verify_audit_names_an_event_taken_out_of_its_history(
+    dba, world
+):  # dba first: it switches the trigger off
     audit.record(world.a_admin, "test.event", world.a)
     taken = audit.record(world.a_admin, "test.event", world.a)
     dba(
@@ -294,7 +296,9 @@ def test_verify_audit_names_an_event_taken_out_of_its_history(world, dba):
     assert "moved between histories" in message
 
 
-def test_verify_audit_names_a_history_entry_whose_link_was_rewritten(world, dba):
+def test_verify_audit_names_a_history_entry_whose_link_was_rewritten(
+    dba, world
+):  # dba first: it switches the trigger off
     """An entry re-linked to skip the one before it: the global chain still holds."""
     audit.record(world.a_admin, "test.event", world.a)
     second = audit.record(world.a_admin, "test.event", world.a)
@@ -309,7 +313,9 @@ def test_verify_audit_names_a_history_entry_whose_link_was_rewritten(world, dba)
     assert "an entry was removed, inserted or reordered" in message
 
 
-def test_verify_audit_names_a_history_entry_whose_hash_was_rewritten(world, dba):
+def test_verify_audit_names_a_history_entry_whose_hash_was_rewritten(
+    dba, world
+):  # dba first: it switches the trigger off
     event = audit.record(world.a_admin, "test.event", world.a)
     dba("UPDATE portal_auditevent SET history_hash = %s WHERE id = %s", ["f" * 64, event.pk])
 
