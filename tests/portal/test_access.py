@@ -64,7 +64,12 @@ def test_visibility_is_one_query_and_follows_group_changes_at_once(
 ):
     from resources.models import Resource
 
-    user = type(world.a_member).objects.get(pk=world.a_member.pk)
+    # Loaded as every request loads the signed-in user (portal.auth_backends).
+    user = (
+        type(world.a_member)
+        .objects.select_related("membership__organisation")
+        .get(pk=world.a_member.pk)
+    )
     resource = Resource.objects.create(
         owner=world.b,
         title="Borealis notes",
