@@ -29,8 +29,9 @@ def share_grants(resource: Resource):
     """One grant per live share: the recipient organisation, or for RED its named people."""
     live = Share.objects.live().filter(resource=resource).select_related("recipient", "agreement")
     for share in live:
-        reason = f"Shared with {share.recipient} under {share.agreement.label} (share #{share.pk})."
         until = share.agreement.last_day_in_force()
+        reason = f"Shared with {share.recipient} under {share.agreement.label}"
+        reason += f", until {until:%d %b %Y}." if until else "."
         if resource.tlp == TLP.RED:
             # Named people keep access only while they are active members of an active
             # recipient organisation.

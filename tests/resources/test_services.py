@@ -309,7 +309,7 @@ def test_amendment_that_narrows_the_terms_suspends_the_share(sharing):
 def test_panel_explains_each_grant(sharing):
     agreement_services_ceiling_raise(sharing, "red")
     resource = new_resource(sharing)
-    share = share_with_b(sharing, resource)
+    share_with_b(sharing, resource)
     rows = access.explain(resource)
     assert {
         "who": "Members of Atlantis National CSIRT",
@@ -318,7 +318,8 @@ def test_panel_explains_each_grant(sharing):
     } in rows
     assert any(
         row["who"] == "Members of Borealis Cyber Centre"
-        and f"under {sharing.ab_agreement.label} (share #{share.pk})" in row["why"]
+        and f"under {sharing.ab_agreement.label}, until {sharing.ab_agreement.expires_on:%d %b %Y}."
+        in row["why"]
         for row in rows
     )
 
