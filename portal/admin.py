@@ -17,7 +17,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from portal import services
-from portal.forms import InviteMemberForm
+from portal.forms import StaffInviteMemberForm
 from portal.models import Membership, Organisation, Role
 
 User = get_user_model()
@@ -47,7 +47,7 @@ class OrganisationAdmin(admin.ModelAdmin):
         return False
 
 
-class StaffInviteForm(InviteMemberForm):
+class StaffInviteForm(StaffInviteMemberForm):
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.filter(is_active=True))
 
     field_order = ["organisation"]
