@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "agreements",
     "resources",
     "projects",
+    "intel",
 ]
 
 MIDDLEWARE = [
@@ -370,3 +371,8 @@ PORTAL_SIGNING_KEY_FILE = Path(
     os.environ.get("PORTAL_SIGNING_KEY_FILE", VAR_DIR / "portal-signing-key.pem")
 )
 PORTAL_SIGNING_KEY_AUTOGENERATE = env_bool("PORTAL_SIGNING_KEY_AUTOGENERATE", False)
+
+# Threat intelligence (intel/): the largest STIX input read at once, by size and by count. TAXII
+# announces the size as the API root's max_content_length and answers 413 above it.
+INTEL_MAX_BUNDLE_BYTES = int(os.environ.get("INTEL_MAX_BUNDLE_BYTES", str(10 * 1024 * 1024)))
+INTEL_MAX_BUNDLE_OBJECTS = int(os.environ.get("INTEL_MAX_BUNDLE_OBJECTS", "5000"))

@@ -62,6 +62,7 @@ urlpatterns = [
     path("resources/", include("resources.urls")),
     path("calendar/", include(("projects.feed_urls", "calendar"))),
     path("projects/", include("projects.urls")),
+    path("intel/", include("intel.urls")),
     path(
         "accounts/password/change/",
         views.PasswordChangeView.as_view(),

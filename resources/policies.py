@@ -28,11 +28,17 @@ def owner_grants(resource: Resource):
 def share_grants(resource: Resource):
     """One grant per live share: the recipient organisation, or for RED its named people."""
     live = Share.objects.live().filter(resource=resource).select_related("recipient", "agreement")
-    for share in live:
+    yield from live_share_grants(resource, live)
+
+
+def live_share_grants(item, live_shares):
+    """The grants of an item's live shares (a resource's, an intelligence object's): the
+    recipient organisation until the agreement's last day, or for RED its named people."""
+    for share in live_shares:
         until = share.agreement.last_day_in_force()
         reason = f"Shared with {share.recipient} under {share.agreement.label}"
         reason += f", until {until:%d %b %Y}." if until else "."
-        if resource.tlp == TLP.RED:
+        if item.tlp == TLP.RED:
             # Named people keep access only while they are active members of an active
             # recipient organisation.
             named = share.recipient_users.filter(

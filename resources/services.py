@@ -99,15 +99,20 @@ def update_resource(*, actor, resource: Resource, **changes) -> Resource:
 
 
 def sharing_problem(
-    resource: Resource,
+    resource,
     agreement: Agreement,
     recipient: Organisation,
     on: datetime.date | None = None,
 ) -> str | None:
-    """The rule that forbids this share, in words; None when it is allowed."""
+    """The rule that forbids this share, in words; None when it is allowed.
+
+    resource is anything an organisation owns and shares with an owner, a data category
+    and a TLP: a resource, or an intelligence object (intel reuses these rules).
+    """
     label = agreement.label
+    noun = getattr(resource, "sharing_noun", "resource")
     if recipient.pk == resource.owner_id:
-        return f"{recipient} owns this resource."
+        return f"{recipient} owns this {noun}."
     if not agreement.is_live(on):
         return f"{label} is not in force."
     parties = set(agreement.parties.values_list("organisation_id", flat=True))
@@ -121,7 +126,7 @@ def sharing_problem(
     if not agreement.allows_tlp(resource.tlp):
         return (
             f"{label} caps TLP at {TLP(agreement.tlp_ceiling).label.removeprefix('TLP:')}; "
-            f"this resource is {TLP(resource.tlp).label.removeprefix('TLP:')}."
+            f"this {noun} is {TLP(resource.tlp).label.removeprefix('TLP:')}."
         )
     return None
 
@@ -140,11 +145,13 @@ class ShareOption:
 
 def share_options(resource: Resource) -> list[ShareOption]:
     """Every (agreement, party) the owner could share with, and why each one cannot."""
-    active = set(
-        Share.objects.filter(resource=resource, status=ShareStatus.ACTIVE).values_list(
-            "recipient_id", flat=True
-        )
-    )
+    active = Share.objects.filter(resource=resource, status=ShareStatus.ACTIVE)
+    return share_options_for(resource, set(active.values_list("recipient_id", flat=True)))
+
+
+def share_options_for(resource, active_recipient_ids: set) -> list[ShareOption]:
+    """share_options for anything shared under these rules, given whom it is shared with."""
+    active = active_recipient_ids
     agreements = (
         Agreement.objects.filter(parties__organisation=resource.owner)
         .exclude(status__in=["draft", "superseded"])
@@ -194,7 +201,7 @@ def share_resource(
             resource=resource, recipient=recipient, status=ShareStatus.ACTIVE
         ).exists():
             raise ValidationError(f"{resource} is already shared with {recipient}.")
-        recipient_users = _recipient_users(resource, recipient, recipient_users)
+        recipient_users = named_recipients(resource, recipient, recipient_users)
         share = Share.objects.create(
             resource=resource, recipient=recipient, agreement=agreement, shared_by=actor
         )
@@ -231,7 +238,7 @@ def revoke_share(*, actor, share: Share, reason: str = "") -> Share:
         )
         if share.status == ShareStatus.REVOKED:
             raise ValidationError("This share is already revoked.")
-        _end_share(share, ShareStatus.REVOKED, actor=actor, reason=reason or "Revoked by the owner")
+        end_share(share, ShareStatus.REVOKED, actor=actor, reason=reason or "Revoked by the owner")
         access.sync_object(share.resource)
         audit.record(
             actor,
@@ -284,7 +291,7 @@ def end_shares_of(agreement: Agreement) -> None:
     for share in Share.objects.filter(
         agreement=agreement, status=ShareStatus.ACTIVE
     ).select_related("resource"):
-        _end_share(
+        end_share(
             share,
             ShareStatus.REVOKED,
             actor=None,
@@ -322,7 +329,7 @@ def carry_shares_over(old: Agreement, new: Agreement) -> None:
                 agreement=new.label,
             )
         else:
-            _end_share(share, ShareStatus.SUSPENDED, actor=None, reason=problem)
+            end_share(share, ShareStatus.SUSPENDED, actor=None, reason=problem)
             audit.record(
                 None,
                 "resource.share_suspended",
@@ -369,7 +376,7 @@ def _suspend_unfit_shares(resource: Resource, *, actor) -> None:
         if problem is None and resource.tlp == TLP.RED and not share.recipient_users.exists():
             problem = "TLP:RED needs named recipients; this share names none."
         if problem:
-            _end_share(share, ShareStatus.SUSPENDED, actor=actor, reason=problem)
+            end_share(share, ShareStatus.SUSPENDED, actor=actor, reason=problem)
             audit.record(
                 actor,
                 "resource.share_suspended",
@@ -381,7 +388,7 @@ def _suspend_unfit_shares(resource: Resource, *, actor) -> None:
             _notify_owner(resource, f"A share of “{resource}” was suspended", problem)
 
 
-def _end_share(share: Share, status: str, *, actor, reason: str) -> None:
+def end_share(share: Share, status: str, *, actor, reason: str) -> None:
     share.status = status
     share.ended_by = actor
     share.ended_at = timezone.now()
@@ -389,7 +396,7 @@ def _end_share(share: Share, status: str, *, actor, reason: str) -> None:
     share.save(update_fields=["status", "ended_by", "ended_at", "end_reason"])
 
 
-def _recipient_users(resource: Resource, recipient: Organisation, named: Iterable) -> list:
+def named_recipients(resource: Resource, recipient: Organisation, named: Iterable) -> list:
     """The named people (users or usernames) as the recipient's active members; only TLP:RED
     names people. Any other name is refused in the same words whatever it is."""
     names = list(dict.fromkeys(u if isinstance(u, str) else u.get_username() for u in named))
