@@ -46,7 +46,7 @@ def share_with_b(world, obj, **kwargs):
 
 
 @pytest.fixture
-def intel(sharing):
+def intel(sharing):  # noqa: F811  (the fixture imported above)
     """The resources' sharing world (A-B agreement in force, AMBER ceiling, threat
     intelligence and incidents); A's identity for created_by_ref."""
     sharing.extra["a_identity"] = stix.identity_id(sharing.a)
