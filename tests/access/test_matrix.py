@@ -15,6 +15,8 @@ The object under test always belongs to nation A. Users:
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -22,6 +24,7 @@ from portal.api.base import AccessViewSet
 from portal.base_views import AccessListView, ChildListView, ObjectAccessMixin, PublicMixin
 from portal.models import Role
 from tests.access.routes import Route, all_routes, excluded_reason, is_allauth
+from tests.conftest import make_world
 from tests.factories import UserFactory
 
 OK, HIDDEN, FORBIDDEN = "ok", "hidden (404)", "forbidden (403)"
@@ -115,6 +118,42 @@ def _secrets(world) -> list[str]:
 def matrix_world(world, settings, tmp_path):
     """The core world plus an active A-B agreement (A's admin is a designated signatory) and
     A's AMBER report shared with B under it."""
+    settings.STORAGES = _private_storage(settings, tmp_path)
+    return _build_matrix_world(world)
+
+
+def _private_storage(settings, tmp_path) -> dict:
+    return {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def _matrix_world_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The matrix world built once for the module's thousand requests; each test's own
+    writes are rolled back after it (its transaction is a savepoint inside this one)."""
+    from django.test.utils import override_settings
+
+    storages = _private_storage(django_settings, tmp_path_factory.mktemp("matrix"))
+    with (
+        django_db_blocker.unblock(),
+        override_settings(STORAGES=storages),
+        transaction.atomic(),
+    ):
+        yield _build_matrix_world(make_world())
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def shared_matrix_world(_matrix_world_once, db):
+    return _matrix_world_once
+
+
+def _build_matrix_world(world):
     from agreements import services
     from tests.agreements.conftest import draft_between, sign_by_all
     from tests.resources.conftest import new_resource, share_with_b
@@ -129,13 +168,6 @@ def matrix_world(world, settings, tmp_path):
     agreement = draft_between(world, title="Atlantis-Borealis pact 7Q")
     services.submit(actor=world.a_pm, agreement=agreement)
     world.extra["ab_agreement"] = sign_by_all(world, agreement)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
-        },
-    }
     world.extra["a_resource"] = new_resource(world, title="Atlantis AMBER report 3X")
     world.extra["a_share"] = share_with_b(world, world.a_resource)
     _add_project(world)
@@ -235,8 +267,8 @@ def subject_of(route: Route, method: str) -> tuple[str, str] | None:
 
 
 @pytest.mark.parametrize(("route", "method", "user_kind"), _cases())
-def test_route_answers_each_user_as_the_policy_says(matrix_world, route, method, user_kind):
-    world = matrix_world
+def test_route_answers_each_user_as_the_policy_says(shared_matrix_world, route, method, user_kind):
+    world = shared_matrix_world
     subject = subject_of(route, method)
     target = TARGETS[subject[0]](world) if subject else world.a
     url = route.url(_kwargs(route, world, target))
