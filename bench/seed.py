@@ -1063,9 +1063,10 @@ class _Intel:
                     if len(seen) >= wanted or not owner.partners:
                         break
                     agreement_id, partner, ceiling = rng.choice(owner.partners)
-                    if ceiling >= tlp and partner not in seen:
-                        seen.add(partner)
-                        picks.append((agreement_id, partner))
+                    if ceiling < tlp or partner in seen or agreement_id == self.poll_agreement:
+                        continue  # the polled collection holds exactly its block
+                    seen.add(partner)
+                    picks.append((agreement_id, partner))
             versions = self._versions(k)
             owner_views: dict[int, float] = {}
             for agreement_id, partner in picks:
