@@ -23,7 +23,7 @@ from agreements.models import Agreement
 from intel import correlation, stix
 from intel.models import (
     CollectionEntry,
-    CorrelationKey,
+    Correlation,
     IntelShare,
     Sighting,
     StixObject,
@@ -606,9 +606,9 @@ def _mark_first_and_last(obj: StixObject) -> None:
 
 def _index_keys(obj: StixObject) -> None:
     keys = correlation.keys_of(_latest_data(obj))
-    CorrelationKey.objects.filter(object=obj).exclude(key__in=keys).delete()
-    CorrelationKey.objects.bulk_create(
-        [CorrelationKey(object=obj, key=key) for key in keys], ignore_conflicts=True
+    Correlation.objects.filter(object=obj).exclude(value__in=keys).delete()
+    Correlation.objects.bulk_create(
+        [Correlation(object=obj, value=key) for key in keys], ignore_conflicts=True
     )
 
 
