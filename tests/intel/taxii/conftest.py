@@ -49,14 +49,16 @@ def collection_url(agreement) -> str:
 
 @pytest.fixture
 def taxii(intel):
-    """The intel world; `taxii.as_(user)` gives a TAXII client signed in as that person."""
+    """The intel world; `taxii.as_(user)` gives a TAXII client signed in as that person,
+    `taxii.token(user)` their API token (made once)."""
     tokens = {}
 
-    def as_(user):
+    def token(user):
         if user.pk not in tokens:
             tokens[user.pk] = token_of(user)
-        return TaxiiClient(user, tokens[user.pk])
+        return tokens[user.pk]
 
-    intel.extra["as_"] = as_
+    intel.extra["token"] = token
+    intel.extra["as_"] = lambda user: TaxiiClient(user, token(user))
     intel.extra["ab_url"] = collection_url(intel.ab_agreement)
     return intel

@@ -6,6 +6,7 @@ import json
 import uuid
 
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -116,6 +117,15 @@ def test_a_post_that_is_not_taxii_2_1_or_too_large_is_refused(taxii, settings):
     settings.INTEL_MAX_BUNDLE_BYTES = 200
     too_large = a.post(url, envelope)
     assert too_large.status_code == 413 and too_large.json()["http_status"] == "413"
+    assert not services.StixObject.objects.exists()
+
+
+def test_a_browser_session_posts_only_with_its_csrf_token(taxii):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(taxii.a_pm)
+    envelope = json.dumps({"objects": [indicator()]})
+    response = browser.post(taxii.ab_url + "objects/", envelope, content_type=TAXII)
+    assert response.status_code == 403 and "CSRF" in response.json()["description"]
     assert not services.StixObject.objects.exists()
 
 
@@ -439,7 +449,16 @@ def test_a_partner_posts_sightings_to_its_own_sightings_collection(taxii):
         "name": "Not feedback",
         "is_family": True,
     }
-    status = b.post(url, json.dumps({"objects": [sighting, malware]})).json()
-    assert [s["id"] for s in status["successes"]] == [sighting["id"]]
+    opinion = {
+        "type": "opinion",
+        "spec_version": "2.1",
+        "id": f"opinion--{uuid.uuid4()}",
+        "created": now,
+        "modified": now,
+        "opinion": "agree",
+        "object_refs": [obj.stix_id],
+    }
+    status = b.post(url, json.dumps({"objects": [sighting, malware, opinion]})).json()
+    assert [s["id"] for s in status["successes"]] == [sighting["id"], opinion["id"]]
     assert "takes only" in status["failures"][0]["message"]
-    assert ids(b.get(url)) == [*MARKINGS, sighting["id"]]
+    assert ids(b.get(url)) == [*MARKINGS, sighting["id"], opinion["id"]]
