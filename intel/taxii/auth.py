@@ -2,10 +2,10 @@
 send), the API's `Authorization: Token ...` header, or a signed-in browser session.
 
 The API token is the one a person creates on their profile page or at /api/v1/auth/token/; a
-password is never accepted here. Wrong tokens are counted by the portal's throttle (portal/
-throttle.py), in a scope of their own, so that a poller with a stale token locks only its own
-TAXII access for a while, never the person's web sign-in; every failure is in the audit trail
-like a failed sign-in.
+password is never accepted here. Wrong Basic credentials are counted by the portal's throttle
+(portal/throttle.py) in a scope of their own, so that a poller with a stale token locks only
+its own TAXII access for a while, never the person's web sign-in, and each is in the audit
+trail like a failed sign-in. The Token header is checked as on the rest of the API.
 """
 
 from __future__ import annotations
