@@ -6,14 +6,17 @@ not exist: the same title, the same description, the same headers.
 
 from __future__ import annotations
 
+import json
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from portal import throttle
+from intel.taxii import media
+from portal import errors, throttle
 
 TITLES = {
     400: gettext_lazy("Bad request"),
@@ -74,3 +77,12 @@ def _describe(detail) -> str:
     if isinstance(detail, dict):
         return " ".join(_describe(item) for item in detail.values())
     return str(detail)
+
+
+def unrouted_not_found(request) -> HttpResponse:
+    """A path under /taxii2/ that names no endpoint: the same TAXII 404 as a hidden object."""
+    body = {"title": str(TITLES[404]), "description": str(not_found().detail), "http_status": "404"}
+    return HttpResponse(json.dumps(body), status=404, content_type=media.TAXII_21)
+
+
+errors.not_found_renderers["/taxii2/"] = unrouted_not_found

@@ -462,3 +462,12 @@ def test_a_partner_posts_sightings_to_its_own_sightings_collection(taxii):
     assert [s["id"] for s in status["successes"]] == [sighting["id"], opinion["id"]]
     assert "takes only" in status["failures"][0]["message"]
     assert ids(b.get(url)) == [*MARKINGS, sighting["id"], opinion["id"]]
+
+
+def test_a_path_no_endpoint_answers_gets_the_same_taxii_404(taxii):
+    c = taxii.as_(taxii.c_member)
+    hidden = c.get(taxii.ab_url)
+    unrouted = c.get("/taxii2/api/nothing-here/")
+    assert hidden.status_code == unrouted.status_code == 404
+    assert unrouted["Content-Type"] == TAXII
+    assert unrouted.json() == hidden.json()
