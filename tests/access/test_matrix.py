@@ -20,6 +20,7 @@ from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
+from intel.collections import agreement_collection_id
 from portal.api.base import AccessViewSet
 from portal.base_views import AccessListView, ChildListView, ObjectAccessMixin, PublicMixin
 from portal.models import Role
@@ -93,12 +94,33 @@ EXPECTED.update(
     }
 )
 
+EXPECTED.update(
+    {
+        # Intelligence: A's AMBER indicator, shared with B. C and staff must not learn it exists.
+        ("intel.stixobject", "view"): _PARTIES_ONLY,
+        # TAXII: the A-B agreement's collection is its parties'; adding objects to it shares
+        # them, so it is for programme managers. A status is its poster's (A's admin) alone.
+        ("intel.collection", "view"): _PARTIES_ONLY,
+        ("intel.collection", "add_objects"): _PARTY_ROLE,
+        ("intel.taxiistatus", "view"): {
+            "unrelated": HIDDEN,
+            "same_org_no_role": HIDDEN,
+            "granted": OK,
+            "staff": HIDDEN,
+        },
+    }
+)
+
 #: The world object each model's routes point at.
 TARGETS = {
     "portal.organisation": lambda world: world.a,
     "agreements.agreement": lambda world: world.ab_agreement,
     "resources.resource": lambda world: world.a_resource,
     "projects.project": lambda world: world.a_project,
+    "intel.stixobject": lambda world: world.a_intel,
+    # A TAXII collection is an agreement's: its routes point at the A-B agreement.
+    "intel.collection": lambda world: world.ab_agreement,
+    "intel.taxiistatus": lambda world: world.a_taxii_status,
 }
 
 
@@ -111,6 +133,7 @@ def _secrets(world) -> list[str]:
         world.ab_agreement.title,
         world.a_resource.title,
         world.a_project.title,
+        world.a_intel.name,
     ]
 
 
@@ -171,7 +194,28 @@ def _build_matrix_world(world):
     world.extra["a_resource"] = new_resource(world, title="Atlantis AMBER report 3X")
     world.extra["a_share"] = share_with_b(world, world.a_resource)
     _add_project(world)
+    _add_intel(world)
     return world
+
+
+def _add_intel(world) -> None:
+    """A's AMBER indicator, shared with B under the A-B agreement, and a TAXII status of a
+    POST by A's admin to the A-B collection."""
+    from intel import services as intel_services
+    from tests.intel.conftest import indicator
+
+    result = intel_services.import_objects(
+        actor=world.a_pm, raw=indicator("198.51.100.23", name="Atlantis beacon 8W")
+    )
+    world.extra["a_intel"] = result.stored[0]
+    world.extra["a_intel_share"] = intel_services.share_object(
+        actor=world.a_pm, obj=world.a_intel, agreement=world.ab_agreement, recipient=world.b
+    )[0]
+    world.extra["a_taxii_status"] = intel_services.add_to_collection(
+        actor=world.a_admin,
+        raw={"objects": [indicator("198.51.100.24")]},
+        agreement=world.ab_agreement,
+    )
 
 
 def _add_project(world) -> None:
@@ -255,6 +299,8 @@ def _methods(route: Route) -> list[str]:
 def subject_of(route: Route, method: str) -> tuple[str, str] | None:
     """(model label, access action) a route acts on, or None for a page with no object."""
     view = route.view_class
+    if getattr(view, "access_subjects", None) is not None:  # TAXII (intel/taxii/views.py)
+        return view.access_subjects.get(method.upper())
     if view is not None and issubclass(view, AccessViewSet):
         if not route.kwarg_names:
             return None  # a list: filtered by visible_to, checked by the leak assertions
@@ -344,6 +390,12 @@ def _kwargs(route: Route, world, target) -> dict:
             values[name] = world.a_participant.pk
         elif name == "token":
             values[name] = world.c_feed.token
+        elif name == "collection_id":
+            values[name] = agreement_collection_id(world.ab_agreement.reference)
+        elif name == "object_id":
+            values[name] = world.a_intel.stix_id
+        elif name == "status_id":
+            values[name] = world.a_taxii_status.uuid
         elif is_allauth(route):
             values[name] = "x1"  # keys and tokens of account e-mails: a wrong one is fine
         else:

@@ -173,6 +173,10 @@ def child_routes() -> list[Route]:
     for route in all_routes():
         if excluded_reason(route) or is_allauth(route):
             continue
+        # TAXII names collections, STIX ids and statuses, not child rows of a parent: the
+        # matrix and tests/intel/taxii try C against A's collection, object and status.
+        if route.pattern.startswith("taxii2/"):
+            continue
         if _child_names(route):
             found.append(route)
     return found
