@@ -146,3 +146,38 @@ def test_each_partner_sees_only_what_was_shared_with_it(demo):
         - clear
         - {o for o in polish if o.tlp == TLP.GREEN}
     )
+
+
+def test_over_taxii_a_partner_receives_what_was_shared_under_the_agreement(demo, client):
+    from agreements.models import Agreement
+    from intel import markings
+    from intel.collections import agreement_collection_id
+
+    dsa = Agreement.objects.get(title="Bilateral threat intelligence exchange", status="active")
+    url = f"/taxii2/api/collections/{agreement_collection_id(dsa.reference)}/objects/"
+    under_dsa = IntelShare.objects.live().filter(agreement__reference=dsa.reference)
+    ee = Organisation.objects.get(slug="ee-csirt")
+    expected = {
+        s.object.stix_id
+        for s in under_dsa.select_related("object")
+        if s.recipient_id == ee.pk or s.object.owner_id == ee.pk
+    }
+    red = StixObject.objects.get(tlp=TLP.RED).stix_id
+    assert red in expected
+
+    def poll(username):
+        client.force_login(_user(username))
+        response = client.get(
+            url, {"limit": 1000}, HTTP_ACCEPT="application/taxii+json;version=2.1"
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body["more"] is False
+        ids = [o["id"] for o in body["objects"]]
+        assert len(ids) == len(set(ids))
+        return set(ids) - set(markings.TLP2_IDS.values())
+
+    assert poll("ee-csirt-pm") == expected  # named on the RED one
+    assert poll("ee-csirt-member") == expected - {red}
+    client.force_login(_user("de-bmds-member"))  # not a party: no such collection
+    assert client.get(url, HTTP_ACCEPT="application/taxii+json;version=2.1").status_code == 404
