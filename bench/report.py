@@ -202,6 +202,48 @@ def taxii_targets(taxii: dict | None) -> list[dict]:
     return out
 
 
+def _latency_markdown(result: dict) -> list[str]:
+    lines = [
+        "",
+        "## Measured users",
+        "",
+        "| user | resource grants of the org | visible resources | agreements | projects |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for s in result.get("subjects", []):
+        v = s["visible"]
+        lines.append(
+            f"| {s['kind']} ({s['username']}) | {s['resource_grants']:,} | {v['resources']:,} | "
+            f"{v['agreements']:,} | {v['projects']:,} |"
+        )
+    lines += [
+        "",
+        "## Latency (server-side, test client, ms)",
+        "",
+        "| path | user | p50 | p95 | p99 | queries |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in result.get("latency", []):
+        lines.append(
+            f"| {r['path']} | {r['user']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
+            f"{r['queries']} |"
+        )
+    if result.get("comparison"):
+        lines += [
+            "",
+            "## Ours against naive guardian and the SQL floor (p50, ms)",
+            "",
+            "| page | user | ours | naive guardian | SQL floor | naive / ours | ours / floor |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in result["comparison"]:
+            lines.append(
+                f"| {r['page']} | {r['user']} | {r['ours_p50_ms']} | {r['naive_p50_ms']} | "
+                f"{r['floor_p50_ms']} | {r['naive_over_ours']}x | {r['ours_over_floor']}x |"
+            )
+    return lines
+
+
 def _taxii_markdown(taxii: dict | None) -> list[str]:
     if not taxii:
         return []
@@ -282,44 +324,8 @@ def markdown(result: dict) -> str:
     for t in result.get("targets", []):
         mark = "met" if t["met"] else "n/a" if t["met"] is None else "**missed**"
         lines.append(f"| {t['measure']} | {t['target']} | {t['measured']} | {mark} |")
-    lines += [
-        "",
-        "## Measured users",
-        "",
-        "| user | resource grants of the org | visible resources | agreements | projects |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for s in result.get("subjects", []):
-        v = s["visible"]
-        lines.append(
-            f"| {s['kind']} ({s['username']}) | {s['resource_grants']:,} | {v['resources']:,} | "
-            f"{v['agreements']:,} | {v['projects']:,} |"
-        )
-    lines += [
-        "",
-        "## Latency (server-side, test client, ms)",
-        "",
-        "| path | user | p50 | p95 | p99 | queries |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
-    ]
-    for r in result.get("latency", []):
-        lines.append(
-            f"| {r['path']} | {r['user']} | {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | "
-            f"{r['queries']} |"
-        )
-    if result.get("comparison"):
-        lines += [
-            "",
-            "## Ours against naive guardian and the SQL floor (p50, ms)",
-            "",
-            "| page | user | ours | naive guardian | SQL floor | naive / ours | ours / floor |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for r in result["comparison"]:
-            lines.append(
-                f"| {r['page']} | {r['user']} | {r['ours_p50_ms']} | {r['naive_p50_ms']} | "
-                f"{r['floor_p50_ms']} | {r['naive_over_ours']}x | {r['ours_over_floor']}x |"
-            )
+    if result.get("subjects"):
+        lines += _latency_markdown(result)
     lines += _taxii_markdown(result.get("taxii"))
     if result.get("growth"):
         lines += [
