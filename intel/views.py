@@ -389,13 +389,19 @@ class ImportView(RoleRequiredMixin, FormView):
             else:
                 result = services.import_objects(**options)
         except stix.BundleRefused as refused:
-            return self.render_to_response(
-                self.get_context_data(
-                    form=form,
-                    problems=refused.problems[:PROBLEMS_SHOWN],
-                    problems_more=max(len(refused.problems) - PROBLEMS_SHOWN, 0),
-                    problem_count=len(refused.problems),
+            # One message per bad object, as the form's own errors: nothing was stored, and
+            # what was pasted stays in the form to be corrected.
+            problems = refused.problems
+            shown = problems[:PROBLEMS_SHOWN]
+            if len(problems) > PROBLEMS_SHOWN:
+                more = len(problems) - PROBLEMS_SHOWN
+                shown.append(
+                    ngettext("And %(count)d more problem.", "And %(count)d more problems.", more)
+                    % {"count": more}
                 )
+            form.add_error(None, shown)
+            return self.render_to_response(
+                self.get_context_data(form=form, problem_count=len(problems))
             )
         stored, unchanged = len(result.stored), len(result.unchanged)
         message = ngettext("%(count)d object stored.", "%(count)d objects stored.", stored) % {

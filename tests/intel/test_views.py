@@ -565,7 +565,7 @@ def test_a_refused_bundle_stores_nothing_and_keeps_the_text(intel, client):
         {"format": "stix", "text": pasted, "default_tlp": "amber", "data_category": "incidents"},
     )
     assert response.status_code == 200
-    problems = response.context["problems"]
+    problems = response.context["form"].non_field_errors()
     assert len(problems) == 2
     assert problems[0].startswith(bad_pattern["id"]) and problems[1].startswith(spoofed["id"])
     body = response.content.decode()
@@ -638,3 +638,43 @@ def test_connect_your_tools_shows_each_collection_and_ready_configuration(intel,
 def test_anonymous_people_are_sent_to_sign_in(client, path, db):
     response = client.get(path)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_no_intelligence_page_runs_a_payload_from_stix(intel, client):
+    """STIX text is the sender's: names, descriptions (Markdown), patterns, labels and
+    relationship types reach the list, the page, its graph, its JSON and the share dialog."""
+    from tests.security.xss import FULL, MARKDOWN, scan
+
+    payload_indicator = indicator(
+        "198.51.100.99",
+        name=FULL,
+        description=MARKDOWN,
+        labels=[FULL],
+        pattern=f"[url:value = '{FULL.replace(chr(39), '')}']",
+    )
+    malware = sdo("malware", FULL, description=MARKDOWN)
+    the_report = report(FULL, payload_indicator, malware)
+    stored = store(
+        intel,
+        payload_indicator,
+        malware,
+        the_report,
+        relationship(payload_indicator, malware, "uses"),
+    )
+    report_obj = next(o for o in stored if o.type == "report")
+    share_with_b(intel, stored[0])
+    services.report_sighting(actor=intel.b_member, sighted=stored[0], description=FULL)
+    client.force_login(intel.a_pm)
+    pages = [
+        client.get("/intel/"),
+        client.get("/intel/", {"q": FULL, "agreement": FULL, "added_since": FULL, "sort": FULL}),
+        *[client.get(o.get_absolute_url()) for o in stored],
+        client.get(f"/intel/{report_obj.pk}/share/", **HTMX),
+        client.get(f"/intel/{stored[0].pk}/sighting/"),
+        client.get("/intel/pattern-check/", {"pattern": FULL}),
+        client.get("/intel/connect/"),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assert scan(page) == [], page.request["PATH_INFO"]
+    assert "&lt;script&gt;" in pages[2].content.decode()  # shown, escaped
