@@ -91,7 +91,7 @@ class IndicatorForm(forms.Form):
         ),
         help_text=_(
             "A STIX 2.1 pattern, for example [ipv4-addr:value = '198.51.100.7'] or "
-            "[file:hashes.'SHA-256' = '…']. It is checked as you type."
+            "[file:hashes.'SHA-256' = '…']."
         ),
     )
     valid_from = forms.DateTimeField(

@@ -28,6 +28,7 @@ from portal import access
 PER_SIDE = 7
 WIDTH = 800
 NODE_WIDTH = 190
+GAP = (WIDTH - 3 * NODE_WIDTH - 16) / 2  # between a column and the centre
 NODE_HEIGHT = 40
 ROW = 54
 LABEL_CHARS = 24
@@ -107,28 +108,56 @@ def relations(user, obj: StixObject, data: dict) -> list[Relation]:
     return result
 
 
+def readable(user, objects) -> None:
+    """Give relationships and sightings a name people can read (`display`): the names of the
+    objects they join, where the viewer may see those, else the short form of their ids.
+    One query for all of them, however many there are."""
+    ends: dict[StixObject, list[str]] = {}
+    for obj in objects:
+        refs = _refs_in_name(obj)
+        if refs:
+            ends[obj] = refs
+    wanted = {ref for refs in ends.values() for ref in refs if "--" in ref}
+    names: dict[str, str] = {}
+    if wanted:
+        visible = access.visible_to(user, StixObject.objects.filter(stix_id__in=sorted(wanted)))
+        for stix_id, name in visible.order_by("added_at", "pk").values_list("stix_id", "name"):
+            names.setdefault(stix_id, name)
+    for obj, refs in ends.items():
+        if obj.type == "sighting":
+            obj.display = _("Sighting of %(what)s") % {"what": _end_name(refs[0], names)}
+        else:
+            source, kind, target = refs
+            obj.display = f"{_end_name(source, names)} {kind} {_end_name(target, names)}"
+
+
+def label_of(obj: StixObject) -> str:
+    return getattr(obj, "display", "") or obj.title
+
+
 def render(obj: StixObject, found: list[Relation]) -> SafeString:
     """The graph as inline SVG; empty when there is nothing related to draw."""
     if not found:
         return mark_safe("")
-    left = [r for r in found if r.incoming][:PER_SIDE]
-    right = [r for r in found if not r.incoming][:PER_SIDE]
+    left, right = _sides(found)
     rows = max(len(left), len(right), 1)
     height = rows * ROW + 20
     centre_y = height / 2
-    centre_x = (WIDTH - NODE_WIDTH) / 2
+    # Without a left column the centre moves left, so one relation is not a wide thin strip.
+    width = WIDTH if left else WIDTH - NODE_WIDTH - GAP
+    centre_x = (WIDTH - NODE_WIDTH) / 2 if left else 8
     parts = [
         format_html(
             '<svg xmlns="http://www.w3.org/2000/svg" class="intel-graph-chart" aria-hidden="true"'
             ' focusable="false" viewBox="0 0 {0} {1}" width="{0}" height="{1}"'
             ' preserveAspectRatio="xMidYMin meet" font-size="12"'
             ' font-family="system-ui, sans-serif">',
-            WIDTH,
+            width,
             height,
         ),
         format_html(
             '<defs><marker id="intel-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
-            'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+            'markerWidth="7" markerHeight="7" orient="auto">'
             '<path d="M0 0 L10 5 L0 10 z" fill="{}"/></marker></defs>',
             EDGE,
         ),
@@ -137,7 +166,7 @@ def render(obj: StixObject, found: list[Relation]) -> SafeString:
         top = centre_y - len(column) * ROW / 2
         for index, relation in enumerate(column):
             y = top + index * ROW + (ROW - NODE_HEIGHT) / 2
-            x = 8 if side == "left" else WIDTH - NODE_WIDTH - 8
+            x = 8 if side == "left" else width - NODE_WIDTH - 8
             parts.append(_edge(relation, side, x, y + NODE_HEIGHT / 2, centre_x, centre_y))
             parts.append(_node(relation.other, x, y, link=True))
     parts.append(_node(obj, centre_x, centre_y - NODE_HEIGHT / 2, link=False, centre=True))
@@ -147,9 +176,20 @@ def render(obj: StixObject, found: list[Relation]) -> SafeString:
 
 def hidden_count(found: list[Relation]) -> int:
     """How many of the (visible) related objects the graph had no room for."""
-    left = sum(1 for r in found if r.incoming)
-    right = len(found) - left
-    return max(left - PER_SIDE, 0) + max(right - PER_SIDE, 0)
+    left, right = _sides(found)
+    return len(found) - len(left) - len(right)
+
+
+def _sides(found: list[Relation]) -> tuple[list[Relation], list[Relation]]:
+    """Sources on the left, targets on the right; when one side is empty, the other is split
+    between both, so a report's references do not all pile up on one side."""
+    left = [r for r in found if r.incoming]
+    right = [r for r in found if not r.incoming]
+    if not left and len(right) > 1:
+        left, right = right[1::2], right[::2]
+    elif not right and len(left) > 1:
+        left, right = left[::2], left[1::2]
+    return left[:PER_SIDE], right[:PER_SIDE]
 
 
 # --- Helpers --------------------------------------------------------------------------------
@@ -167,6 +207,24 @@ def _visible_ends(visible, stix_ids: set[str], obj: StixObject) -> dict[str, Sti
         if held is None or (candidate.owner_id == obj.owner_id and held.owner_id != obj.owner_id):
             ends[candidate.stix_id] = candidate
     return ends
+
+
+def _refs_in_name(obj: StixObject) -> list[str]:
+    """The ids the stored name of a relationship ("<source> <type> <target>") or a sighting
+    ("Sighting of <id>") carries; empty for every other object."""
+    if obj.type == "relationship":
+        parts = obj.name.split(" ")
+        return parts if len(parts) == 3 else []
+    if obj.type == "sighting" and obj.name.startswith("Sighting of "):
+        return [obj.name.removeprefix("Sighting of ")]
+    return []
+
+
+def _end_name(stix_id: str, names: dict[str, str]) -> str:
+    if stix_id in names and names[stix_id] != stix_id:
+        return names[stix_id]
+    kind, _sep, rest = stix_id.partition("--")
+    return f"{kind}--{rest[:8]}…" if rest else stix_id
 
 
 def _colour(stix_type: str) -> str:
@@ -187,7 +245,7 @@ def _node(obj: StixObject, x: float, y: float, *, link: bool, centre: bool = Fal
         '<text x="{}" y="{}" fill="{}" font-size="10">{}</text>'
         '<text x="{}" y="{}" fill="{}" font-weight="{}">{}</text></g>',
         " intel-graph-centre" if centre else "",
-        obj.title,
+        label_of(obj),
         obj.type,
         _n(x),
         _n(y),
@@ -207,7 +265,7 @@ def _node(obj: StixObject, x: float, y: float, *, link: bool, centre: bool = Fal
         _n(y + 31),
         INK,
         700 if centre else 600,
-        _short(obj.title),
+        _short(label_of(obj)),
     )
     if not link:
         return body
@@ -218,24 +276,23 @@ def _node(obj: StixObject, x: float, y: float, *, link: bool, centre: bool = Fal
 
 
 def _edge(relation: Relation, side: str, x: float, y: float, cx: float, cy: float) -> SafeString:
+    """A line between the centre and a node, its arrow pointing at the relationship's target."""
     if side == "left":
-        start, end = (x + NODE_WIDTH, y), (cx, cy)
+        node_end, centre_end = (x + NODE_WIDTH, y), (cx, cy)
         label_x, anchor = x + NODE_WIDTH + 6, "start"
     else:
-        start, end = (x, y), (cx + NODE_WIDTH, cy)
+        node_end, centre_end = (x, y), (cx + NODE_WIDTH, cy)
         label_x, anchor = x - 6, "end"
-    # The arrow points from the relationship's source to its target.
-    marker = "end" if side == "left" else "start"
+    start, end = (node_end, centre_end) if relation.incoming else (centre_end, node_end)
     return format_html(
         '<g class="intel-graph-edge"><line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" '
-        'stroke-width="1.5" marker-{}="url(#intel-arrow)"/>'
+        'stroke-width="1.5" marker-end="url(#intel-arrow)"/>'
         '<text x="{}" y="{}" fill="{}" font-size="11" text-anchor="{}">{}</text></g>',
         _n(start[0]),
         _n(start[1]),
         _n(end[0]),
         _n(end[1]),
         EDGE,
-        marker,
         _n(label_x),
         _n(y - 6),
         INK_SOFT,

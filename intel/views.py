@@ -40,10 +40,13 @@ from portal.forms import add_service_errors
 from portal.models import Role
 from portal.vocabulary import TLP
 from resources.forms import RevokeForm
+from resources.models import ShareStatus
 from resources.views import TLP_GUIDANCE, TLP_RANK
 
 #: Types a sighting is not about: feedback and the relations between objects.
-NOT_SIGHTABLE = frozenset({"sighting", "opinion", "relationship", "note", "identity"})
+NOT_SIGHTABLE = frozenset(
+    {"sighting", "opinion", "relationship", "note", "identity", "report", "grouping"}
+)
 #: Types whose share can take the objects they reference along.
 REFERRING = frozenset({"report", "grouping"})
 #: How many problems of a refused import the page lists; the count says how many more.
@@ -97,6 +100,7 @@ class StixObjectListView(AccessListView):
         membership = getattr(self.request.user, "membership", None)
         context["can_add"] = bool(membership and membership.programme_manager)
         context["sort_choices"] = [(key, self.sort_labels[key]) for key in self.sort_options]
+        graph.readable(self.request.user, context["object_list"])
         query = self.request.GET.copy()
         for name in ("page", "sort"):
             query.pop(name, None)
@@ -116,7 +120,9 @@ class StixObjectDetailView(ObjectAccessMixin, DetailView):
         obj, user = self.object, self.request.user
         data = services.latest_data(obj)
         related = graph.relations(user, obj, data)
+        graph.readable(user, [obj, *(r.other for r in related)])
         context.update(
+            heading=graph.label_of(obj),
             stix_json=json.dumps(data, indent=2, ensure_ascii=False),
             versions=list(obj.versions.select_related("added_by").defer("data")),
             graph_svg=graph.render(obj, related),
@@ -212,28 +218,31 @@ class ShareView(ObjectAccessMixin, DialogMixin, FormView):
         )
 
     def _reference_rows(self):
-        """Per allowed (agreement, recipient): the referenced objects that would stay behind,
-        with the reason, and how many would go along."""
+        """Per allowed (agreement, recipient): how many referenced objects would go along,
+        how many the recipient has already, and those the rules refuse, with the reason."""
         rows = []
         if not self.references:
             return rows
+        held = set(
+            IntelShare.objects.filter(
+                object__in=self.references, status=ShareStatus.ACTIVE
+            ).values_list("object_id", "recipient_id")
+        )
         for option in self.options:
             if not option.allowed:
                 continue
-            staying = []
+            already, staying = 0, []
             for ref in self.references:
+                if (ref.pk, option.recipient.pk) in held:
+                    already += 1
+                    continue
                 problem = services.reference_problem(
                     ref, self.object, option.agreement, option.recipient
                 )
                 if problem:
                     staying.append((ref, problem))
-            rows.append(
-                {
-                    "option": option,
-                    "staying": staying,
-                    "going": len(self.references) - len(staying),
-                }
-            )
+            going = len(self.references) - already - len(staying)
+            rows.append({"option": option, "going": going, "already": already, "staying": staying})
         return rows
 
     def _foreign_references(self) -> int:

@@ -152,6 +152,28 @@ def test_the_list_query_count_does_not_grow_with_the_rows(intel, client):
     assert len(thirty) == len(one), [q["sql"] for q in thirty.captured_queries]
 
 
+def test_naming_relationships_in_the_list_costs_one_query_however_many(intel, client):
+    def relationships(count):
+        pairs = [
+            (indicator(f"198.51.100.{n}"), sdo("malware", f"Family {n}")) for n in range(count)
+        ]
+        return [o for a, b in pairs for o in (a, b, relationship(a, b))]
+
+    client.force_login(intel.a_member)
+    store(intel, *relationships(1))
+    client.get("/intel/?type=relationship")
+    with CaptureQueriesContext(connection) as one:
+        response = client.get("/intel/?type=relationship")
+    assert [o.display for o in response.context["object_list"]] == [
+        "C2 server 198.51.100.0 indicates Family 0"
+    ]
+    store(intel, *relationships(12))
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/intel/?type=relationship")
+    assert len(response.context["object_list"]) == 13
+    assert len(many) == len(one), [q["sql"] for q in many.captured_queries]
+
+
 # --- An unrelated nation -------------------------------------------------------------------
 
 
@@ -292,6 +314,12 @@ def test_the_graph_draws_only_what_the_viewer_may_see(intel, client):
     }
     assert "Hidden implant 7K" not in page.content.decode()
 
+    # Relationships are named by the objects they join, where B may see them.
+    listing = client.get("/intel/?type=relationship").content.decode()
+    assert "Shared beacon related-to Shared scanner" in listing
+    assert f"Shared beacon indicates malware--{hidden_malware['id'][9:17]}…" in listing
+    assert "Hidden implant 7K" not in listing
+
     client.force_login(intel.a_member)  # the owner sees everything it holds
     page = client.get(by_name["Shared beacon"].get_absolute_url())
     assert {(r.other.name, r.label) for r in page.context["relations"]} == {
@@ -374,14 +402,16 @@ def test_strict_and_red_need_a_password_and_red_needs_named_people(intel, client
 def test_sharing_a_report_lists_what_stays_behind_and_shares_the_rest(intel, client):
     shared = indicator("198.51.100.40", name="Goes along")
     too_red = indicator("198.51.100.41", name="Too red", object_marking_refs=[TLP2_IDS["red"]])
+    there = indicator("198.51.100.42", name="Already there")
     foreign = {"id": f"indicator--{uuid.uuid4()}"}
-    the_report = report("Quarterly report", shared, too_red, foreign)
-    store(intel, shared, too_red)
+    the_report = report("Quarterly report", shared, too_red, there, foreign)
+    *_, there_obj = store(intel, shared, too_red, there)
+    share_with_b(intel, there_obj)
     (report_obj,) = store(intel, the_report, default_tlp="green")
     client.force_login(intel.a_pm)
     dialog = client.get(f"/intel/{report_obj.pk}/share/", **HTMX).content.decode()
     assert "Also share the objects it references" in dialog
-    assert "1 referenced object goes along" in dialog and "1 stays behind" in dialog
+    assert "1 referenced object goes along, 1 they have already; 1 stays behind" in dialog
     assert "Too red" in dialog and "TLP:RED goes to named people only" in dialog
     assert "1 referenced object is not held by your organisation" in dialog
 
@@ -390,7 +420,7 @@ def test_sharing_a_report_lists_what_stays_behind_and_shares_the_rest(intel, cli
     shared_names = set(
         IntelShare.objects.filter(status="active").values_list("object__name", flat=True)
     )
-    assert shared_names == {"Quarterly report", "Goes along"}
+    assert shared_names == {"Quarterly report", "Goes along", "Already there"}
 
 
 # --- Sightings --------------------------------------------------------------------------------
