@@ -27,11 +27,11 @@ from portal import access
 #: How many related objects a side of the graph shows; the list below names the rest.
 PER_SIDE = 7
 WIDTH = 800
-NODE_WIDTH = 190
+NODE_WIDTH = 210
 GAP = (WIDTH - 3 * NODE_WIDTH - 16) / 2  # between a column and the centre
 NODE_HEIGHT = 40
 ROW = 54
-LABEL_CHARS = 24
+LABEL_CHARS = 27
 
 #: The types that reference other objects through object_refs.
 REFERRING_TYPES = frozenset({"report", "grouping", "note", "opinion", "observed-data"})

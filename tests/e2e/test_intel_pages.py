@@ -153,14 +153,14 @@ def _fits(page, label: str, failures: list) -> None:
 def test_the_intelligence_pages_are_accessible_and_fit_every_width(intel_world, new_page, clock):
     world = intel_world
     pages = {
-        "intel-list": "/intel/",
-        "intel-object": world.loader.get_absolute_url(),
-        "intel-report": world.report.get_absolute_url(),
-        "intel-indicator": world.beacon.get_absolute_url(),
-        "intel-new-indicator": "/intel/new/indicator/",
-        "intel-import": "/intel/import/",
-        "intel-connect": "/intel/connect/",
-        "intel-share": f"/intel/{world.report.pk}/share/",
+        "intelligence-list": "/intel/",
+        "intelligence-object": world.loader.get_absolute_url(),
+        "intelligence-report": world.report.get_absolute_url(),
+        "intelligence-indicator": world.beacon.get_absolute_url(),
+        "intelligence-new-indicator": "/intel/new/indicator/",
+        "intelligence-import": "/intel/import/",
+        "intelligence-connect": "/intel/connect/",
+        "intelligence-share": f"/intel/{world.report.pk}/share/",
     }
     failures = []
     for width in WIDTHS:
@@ -208,7 +208,7 @@ def test_the_share_dialog_opens_in_the_page_and_shares(intel_world, new_page, cl
     dialog = page.get_by_role("dialog")
     dialog.get_by_label(re.compile("Borealis Cyber Centre under")).check()
     check_accessibility(page, "the share dialog")
-    screenshot(page, "intel-share-dialog")
+    screenshot(page, "intelligence-share-dialog")
     dialog.get_by_role("button", name="Share", exact=True).click()
     page.locator(".messages").get_by_text("Shared with Borealis Cyber Centre").wait_for()
     assert page.locator("summary", has_text="Revoke…").is_visible()
