@@ -104,6 +104,7 @@ NO_FORM_PAGE = {
     "portal:sign-out-everywhere": "takes no input",
     "calendar:manage": "one choice; anything else is answered with a message",
     "resources:revoke": "the reason is cut to length on purpose: a revocation never fails",
+    "intel:revoke": "the reason is cut to length on purpose: a revocation never fails",
     "projects:participant-remove": "takes no input",
 }
 
