@@ -4,6 +4,8 @@ Written for the API while intel/filters.py (the HTML list's filter bar) was bein
 parallel; the two belong together in intel/filters.py once both exist.
 """
 
+import datetime
+
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -45,8 +47,7 @@ class StixObjectFilter(django_filters.FilterSet):
     )
     added_since = django_filters.IsoDateTimeFilter(
         label=_("Added since"),
-        field_name="added_at",
-        lookup_expr="gte",
+        method="filter_added_since",
         help_text=_("A date or time, UTC unless it says otherwise (2026-11-30T10:00:00Z)."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
@@ -66,3 +67,11 @@ class StixObjectFilter(django_filters.FilterSet):
             collection=value.reference, viewer_id=membership.organisation_id
         )
         return queryset.filter(pk__in=entries.values("object_id"))
+
+    def filter_added_since(self, queryset, name, value):
+        try:
+            value = value.astimezone(datetime.UTC)
+        except OverflowError:
+            # Beyond the last time there is nothing was added; before the first, everything.
+            return queryset.none() if value.year > 1 else queryset
+        return queryset.filter(added_at__gte=value)

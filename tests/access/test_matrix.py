@@ -90,12 +90,26 @@ EXPECTED.update(
     }
 )
 
+_OWNER_MEMBERS = {"unrelated": HIDDEN, "same_org_no_role": OK, "granted": OK, "staff": HIDDEN}
+EXPECTED.update(
+    {
+        # Intelligence: A's AMBER indicator, shared with B. Anyone who sees it reports
+        # sightings; only A sees who has it and its history; A's programme managers share.
+        ("intel.stixobject", "view"): _PARTIES_ONLY,
+        ("intel.stixobject", "sight"): _PARTIES_ONLY,
+        ("intel.stixobject", "share"): _OWNER_ROLE,
+        ("intel.stixobject", "view_access"): _OWNER_MEMBERS,
+        ("intel.stixobject", "view_history"): _OWNER_MEMBERS,
+    }
+)
+
 #: The world object each model's routes point at.
 TARGETS = {
     "portal.organisation": lambda world: world.a,
     "agreements.agreement": lambda world: world.ab_agreement,
     "resources.resource": lambda world: world.a_resource,
     "projects.project": lambda world: world.a_project,
+    "intel.stixobject": lambda world: world.a_intel,
 }
 
 
@@ -108,6 +122,7 @@ def _secrets(world) -> list[str]:
         world.ab_agreement.title,
         world.a_resource.title,
         world.a_project.title,
+        world.a_intel.name,
     ]
 
 
@@ -139,7 +154,22 @@ def matrix_world(world, settings, tmp_path):
     world.extra["a_resource"] = new_resource(world, title="Atlantis AMBER report 3X")
     world.extra["a_share"] = share_with_b(world, world.a_resource)
     _add_project(world)
+    _add_intel(world)
     return world
+
+
+def _add_intel(world) -> None:
+    """A's AMBER indicator, shared with B under the A-B agreement."""
+    from intel import services as intel_services
+    from tests.intel.conftest import indicator
+
+    result = intel_services.import_objects(
+        actor=world.a_pm, raw=indicator("198.51.100.23", name="Atlantis beacon 8W")
+    )
+    world.extra["a_intel"] = result.stored[0]
+    world.extra["a_intel_share"] = intel_services.share_object(
+        actor=world.a_pm, obj=world.a_intel, agreement=world.ab_agreement, recipient=world.b
+    )[0]
 
 
 def _add_project(world) -> None:
@@ -302,7 +332,8 @@ def _kwargs(route: Route, world, target) -> dict:
         elif name == "number":
             values[name] = 1
         elif name == "share_pk":
-            values[name] = world.a_share.pk
+            intel = target is world.a_intel
+            values[name] = (world.a_intel_share if intel else world.a_share).pk
         elif name == "item":
             values[name] = "milestone"
         elif name == "item_pk":

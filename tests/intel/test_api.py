@@ -139,6 +139,7 @@ def test_list_filters_and_search(intel):
     assert len(names({"added_since": "2026-01-01"})) == 3
     tomorrow = (datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)).isoformat()
     assert names({"added_since": tomorrow}) == []
+    assert names({"added_since": "9999-12-31T23:59:59-14:00"}) == []  # past the last UTC day
     assert client.get(OBJECTS, {"tlp": "purple"}).status_code == 400
     unknown = client.get(OBJECTS, {"agreement": 10**6})
     assert unknown.status_code == 400
