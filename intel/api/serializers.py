@@ -6,7 +6,7 @@ both APIs.
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from intel import stix
@@ -72,6 +72,7 @@ class StixObjectSerializer(serializers.ModelSerializer):
         return prefetched
 
 
+@extend_schema_serializer(many=False)  # one bundle, even as the answer of a list action
 class BundleSerializer(serializers.Serializer):
     """A STIX 2.1 bundle."""
 

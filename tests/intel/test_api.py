@@ -228,6 +228,8 @@ BAD_INPUT = {
         "marking-definition--00000000-1111-4222-8333-444444444444, which is not a TLP marking",
     ),
     "spoofed created_by_ref": (_spoofed, "which is not your organisation's identity"),
+    # PostgreSQL stores no NUL: refused with the others, not a server error.
+    "NUL character": (lambda world: indicator(description="bad\x00byte"), "NUL character"),
 }
 
 
