@@ -81,10 +81,23 @@ class BundleSerializer(serializers.Serializer):
     objects = serializers.ListField(child=serializers.DictField())
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "object", "additionalProperties": {}},
+            {"type": "array", "items": {}},
+            {"type": "string"},
+        ]
+    }
+)
+class StixInputField(serializers.JSONField):
+    """A bundle, an envelope, a list of objects or one object; or a string of their JSON."""
+
+
 class ImportRequestSerializer(serializers.Serializer):
     """STIX (a bundle, a list or one object) or a MISP event, as JSON or a string of it."""
 
-    bundle = serializers.JSONField(
+    bundle = StixInputField(
         help_text=_(
             "A STIX 2.1 bundle (or a list of objects, or one object) or, with format=misp, a "
             "MISP event: as JSON, or as a string holding the JSON."

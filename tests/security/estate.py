@@ -68,6 +68,7 @@ def build_estate() -> Estate:
     _people(estate)
     _agreements(estate)
     _resources(estate)
+    _intel(estate)
     _projects(estate)
     for model in apps.get_models():
         estate.built[model] = set(model._default_manager.values_list("pk", flat=True))
@@ -214,6 +215,32 @@ def _resources(estate: Estate) -> None:
         c_report=c_report,
         c_share=c_share,
         reauth=fresh_reauth,
+    )
+
+
+def _intel(estate: Estate) -> None:
+    """A's AMBER indicator shared with B, an AMBER+STRICT one not shared yet; C's AMBER
+    indicator, shared with B."""
+    from intel import services as intel_services
+    from tests.intel.conftest import bundle, indicator
+
+    def stored(actor, value, tlp="amber"):
+        raw = bundle(indicator(value, name=f"Sec beacon {value}"))
+        return intel_services.import_objects(actor=actor, raw=raw, default_tlp=tlp).stored[0]
+
+    def share(actor, obj, agreement):
+        return intel_services.share_object(
+            actor=actor, obj=obj, agreement=agreement, recipient=estate.b
+        )[0]
+
+    a_intel = stored(estate.a_pm, "198.51.100.61")
+    c_intel = stored(estate.c_admin, "198.51.100.63")
+    estate.add(
+        a_intel=a_intel,
+        a_intel_share=share(estate.a_pm, a_intel, estate.ab_active),
+        a_intel_strict=stored(estate.a_pm, "198.51.100.62", "amber_strict"),
+        c_intel=c_intel,
+        c_intel_share=share(estate.c_admin, c_intel, estate.cb_active),
     )
 
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements.models import Agreement, Signature
+from intel.models import IntelShare, Sighting, StixObject
 from portal.models import Membership
 from projects.models import (
     Contribution,
@@ -155,6 +156,16 @@ def _project_plan() -> dict:
         "start_date": today(),
         "end_date": today(200),
         "required_acceptances": 1,
+    }
+
+
+def _stix_bundle() -> dict:
+    from tests.intel.conftest import indicator
+
+    return {
+        "type": "bundle",
+        "id": "bundle--5ec0a7e1-0000-4000-8000-000000000001",
+        "objects": [indicator(stix_id="indicator--5ec0a7e1-0000-4000-8000-000000000002")],
     }
 
 
@@ -596,6 +607,39 @@ API_WRITES = [
         lambda e: {"pk": e.a_report.pk, "share_pk": e.a_share.pk},
         lambda e: {"reason": "No longer needed."},
         subject=named("a_share"),
+    ),
+    # --- Intelligence ---------------------------------------------------------------------
+    Write(
+        "intel-import-list",
+        "POST",
+        "a_pm",
+        lambda e: {},
+        lambda e: {"bundle": _stix_bundle(), "default_tlp": "green"},
+        subject=latest(StixObject),
+    ),
+    Write(
+        "intel-object-share",
+        "POST",
+        "a_pm",
+        _pk("a_intel_strict"),
+        lambda e: {"agreement": e.ab_active.pk, "recipient": e.b.slug, **_reauth(e, "a_pm")},
+        subject=latest(IntelShare),
+    ),
+    Write(
+        "intel-object-revoke",
+        "POST",
+        "a_pm",
+        lambda e: {"pk": e.a_intel.pk, "share_pk": e.a_intel_share.pk},
+        lambda e: {"reason": "No longer needed."},
+        subject=named("a_intel_share"),
+    ),
+    Write(
+        "intel-object-sightings",
+        "POST",
+        "b_pm",
+        _pk("a_intel"),
+        lambda e: {"count": 2, "first_seen": f"{today(-2)}T10:00:00Z", "tlp": "amber"},
+        subject=latest(Sighting),
     ),
     # --- Projects -------------------------------------------------------------------------
     Write(
