@@ -62,13 +62,13 @@ def observable_values(data: dict) -> str:
 
 def also_reported_by(user, obj) -> list:
     """The other organisations whose objects the user may see carry one of obj's keys."""
-    from intel.models import CorrelationKey, StixObject
+    from intel.models import Correlation, StixObject
     from portal.models import Organisation
 
     visible = access.visible_to(user, StixObject.objects.all())
     owners = (
-        CorrelationKey.objects.filter(
-            key__in=CorrelationKey.objects.filter(object=obj).values("key"),
+        Correlation.objects.filter(
+            value__in=Correlation.objects.filter(object=obj).values("value"),
             object__in=visible.values("pk"),
         )
         .exclude(object__owner_id=obj.owner_id)

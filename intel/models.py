@@ -7,7 +7,7 @@
   resources (the same statuses, the same "live" rule, the same sharing problems).
 - `CollectionEntry` is what a TAXII collection lists: each version as it reached each
   organisation's view of the agreement's collection, with the time it did (`date_added`).
-- `Sighting` and `CorrelationKey` are derived from the objects, for feedback and correlation.
+- `Sighting` and `Correlation` are derived from the objects, for feedback and correlation.
 """
 
 from __future__ import annotations
@@ -206,17 +206,20 @@ class Sighting(models.Model):
         return f"sighting of {self.sighted}"
 
 
-class CorrelationKey(models.Model):
-    """A normalised observable value or pattern an object carries ("ipv4-addr:198.51.100.7")."""
+class Correlation(models.Model):
+    """A normalised observable value or pattern an object carries ("ipv4-addr:value:…"):
+    objects of different owners with the same value correlate."""
 
-    object = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="keys")
-    key = models.CharField(max_length=300, db_index=True)
+    object = models.ForeignKey(StixObject, on_delete=models.CASCADE, related_name="correlations")
+    value = models.CharField(max_length=300, db_index=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["object", "key"], name="one_key_per_object")]
+        constraints = [
+            models.UniqueConstraint(fields=["object", "value"], name="one_value_per_object")
+        ]
 
     def __str__(self) -> str:
-        return self.key
+        return self.value
 
 
 class TaxiiStatus(models.Model):

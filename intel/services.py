@@ -23,11 +23,12 @@ from agreements.models import Agreement
 from intel import correlation, stix
 from intel.models import (
     CollectionEntry,
-    CorrelationKey,
+    Correlation,
     IntelShare,
     Sighting,
     StixObject,
     StixVersion,
+    TaxiiStatus,
 )
 from portal import access, audit, reauth
 from portal.models import Membership, Organisation
@@ -120,6 +121,8 @@ def import_objects(
         for obj in result.stored:
             if obj.type == "sighting":
                 _record_sighting(obj, actor=actor)
+            elif obj.type == "opinion":
+                _list_as_feedback(obj)
         audit.record(
             actor,
             "intel.imported",
@@ -290,22 +293,105 @@ def share_options(obj: StixObject):
     return share_options_for(obj, set(active.values_list("recipient_id", flat=True)))
 
 
-def share_into_agreement(*, actor, objects: Iterable[StixObject], agreement: Agreement) -> int:
+def share_into_agreement(
+    *, actor, objects: Iterable[StixObject], agreement: Agreement
+) -> dict[StixObject, str | None]:
     """TAXII POST to an agreement's collection: share each object with every other party the
-    rules allow (never RED, which names people). Returns how many shares were made."""
-    made = 0
+    rules allow (never RED, which names people).
+
+    Returns, per object, None when it is in the actor's view of the collection now (shared
+    here, or already), or why it is not.
+    """
+    outcomes: dict[StixObject, str | None] = {}
     parties = [p.organisation for p in agreement.parties.select_related("organisation")]
     for obj in objects:
-        if obj.tlp == TLP.RED or not access.can(actor, "share", obj):
+        if obj.tlp == TLP.RED:
+            outcomes[obj] = "TLP:RED goes to named people only: share it in the portal."
             continue
+        if not access.can(actor, "share", obj):
+            outcomes[obj] = "Only the owner's programme managers share it."
+            continue
+        problem, shared = None, False
         for party in parties:
             if party.pk == obj.owner_id:
                 continue
-            if sharing_problem(obj, agreement, party) or _already_shared(obj, party):
+            active = (
+                IntelShare.objects.filter(object=obj, recipient=party, status=ShareStatus.ACTIVE)
+                .select_related("agreement")
+                .first()
+            )
+            if active is not None:
+                if active.agreement.reference == agreement.reference:
+                    shared = True
+                else:
+                    problem = problem or _already_shared(obj, party)
+                continue
+            problem_here = sharing_problem(obj, agreement, party)
+            if problem_here:
+                problem = problem or problem_here
                 continue
             _create_share(obj, agreement, party, [], actor=actor)
-            made += 1
-    return made
+            shared = True
+        outcomes[obj] = None if shared else (problem or "No party can receive it.")
+    return outcomes
+
+
+def add_to_collection(*, actor, raw, agreement: Agreement | None) -> TaxiiStatus:
+    """TAXII POST: store the envelope's objects, each judged alone, and for an agreement's
+    collection share them into it; the outcome per object is kept for the poster's status
+    requests. With no agreement it is the poster's own sightings collection, which takes
+    sightings and opinions only.
+
+    Raises BundleRefused when the envelope as a whole cannot be read (not JSON, too large,
+    no objects), and PermissionDenied when the actor may not add to the collection.
+    """
+    objects = stix.read_objects(raw, envelope=True)
+    membership = _active_membership(actor)
+    if agreement is not None:
+        _require_collection_writer(actor, membership, agreement)
+    with transaction.atomic():
+        result = import_objects(
+            actor=actor,
+            raw=objects,
+            partial=True,
+            via="taxii",
+            allowed_types=None if agreement is not None else FEEDBACK_TYPES,
+        )
+        refused = _refused_positions(objects, result.failures)
+        outcomes = {}
+        if agreement is not None:
+            posted = {
+                raw_obj["id"]
+                for index, raw_obj in enumerate(objects)
+                if index not in refused and isinstance(raw_obj, dict)
+            }
+            held = StixObject.objects.filter(owner=membership.organisation, stix_id__in=posted)
+            outcomes = {
+                obj.stix_id: problem
+                for obj, problem in share_into_agreement(
+                    actor=actor, objects=held, agreement=agreement
+                ).items()
+            }
+        successes, failures = [], []
+        for index, raw_obj in enumerate(objects):
+            detail = _status_detail(raw_obj, index)
+            problem = refused.get(index) or outcomes.get(detail["id"])
+            if index in refused:
+                failures.append({**detail, "message": problem})
+            elif problem:
+                failures.append(
+                    {
+                        **detail,
+                        "message": f"Stored in your organisation's intelligence, but not added "
+                        f"to this collection: {problem}",
+                    }
+                )
+            else:
+                successes.append(detail)
+        status = TaxiiStatus.objects.create(
+            uuid=uuid.uuid4(), requested_by=actor, successes=successes, failures=failures
+        )
+    return status
 
 
 def revoke_share(*, actor, share: IntelShare, reason: str = "") -> IntelShare:
@@ -608,9 +694,9 @@ def _mark_first_and_last(obj: StixObject) -> None:
 
 def _index_keys(obj: StixObject) -> None:
     keys = correlation.keys_of(_latest_data(obj))
-    CorrelationKey.objects.filter(object=obj).exclude(key__in=keys).delete()
-    CorrelationKey.objects.bulk_create(
-        [CorrelationKey(object=obj, key=key) for key in keys], ignore_conflicts=True
+    Correlation.objects.filter(object=obj).exclude(value__in=keys).delete()
+    Correlation.objects.bulk_create(
+        [Correlation(object=obj, value=key) for key in keys], ignore_conflicts=True
     )
 
 
@@ -779,6 +865,14 @@ def _record_sighting(obj: StixObject, *, actor) -> None:
             "reported_to_owner": reaches,
         },
     )
+    _list_as_feedback(obj)
+    passes_back = reaches and where and agreement is not None and sighted.owner_id != obj.owner_id
+    if passes_back and not _already_shared(obj, sighted.owner):
+        _create_share(obj, agreement, sighted.owner, [], actor=actor)
+
+
+def _list_as_feedback(obj: StixObject) -> None:
+    """Every version of a sighting or opinion is in the poster's own sightings collection."""
     for version in obj.versions.all():
         CollectionEntry.objects.get_or_create(
             collection=SIGHTINGS,
@@ -786,9 +880,51 @@ def _record_sighting(obj: StixObject, *, actor) -> None:
             version=version,
             defaults={"object": obj, "date_added": version.added_at},
         )
-    passes_back = reaches and where and agreement is not None and sighted.owner_id != obj.owner_id
-    if passes_back and not _already_shared(obj, sighted.owner):
-        _create_share(obj, agreement, sighted.owner, [], actor=actor)
+
+
+def _require_collection_writer(actor, membership: Membership, agreement: Agreement) -> None:
+    """Adding to an agreement's collection shares into it: the programme managers of a party
+    to the live agreement only."""
+    is_party = access.visible_to(
+        actor,
+        Agreement.objects.live().filter(
+            reference=agreement.reference, parties__organisation=membership.organisation
+        ),
+    ).exists()
+    if not is_party:
+        raise PermissionDenied("Only parties to a live agreement add to its collection.")
+    if not membership.programme_manager:
+        raise PermissionDenied("Only programme managers add intelligence to a collection.")
+
+
+def _refused_positions(objects: list, failures: list[tuple[str, str]]) -> dict[int, str]:
+    """Which input objects an import refused, by position. A failure names an object by its
+    id (or "object N"); when an id occurs more than once, the later occurrences are the
+    refused ones (a duplicate is refused after its first occurrence is taken)."""
+    labels = [_label_of(raw, index) for index, raw in enumerate(objects)]
+    refused: dict[int, str] = {}
+    for label, message in failures:
+        for index in reversed(range(len(labels))):
+            if labels[index] == label and index not in refused:
+                refused[index] = message
+                break
+    return refused
+
+
+def _label_of(raw, index: int) -> str:
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+        return raw["id"]
+    return f"object {index + 1}"
+
+
+def _status_detail(raw, index: int) -> dict:
+    """A TAXII status detail: the object's id and, where it has one, its version."""
+    detail = {"id": _label_of(raw, index)}
+    if isinstance(raw, dict):
+        version = raw.get("modified") or raw.get("created")
+        if isinstance(version, str):
+            detail["version"] = version
+    return detail
 
 
 def _maybe_time(text):

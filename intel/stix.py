@@ -117,8 +117,9 @@ def identity_of(organisation: Organisation) -> dict:
     }
 
 
-def read_objects(raw: bytes | str | dict | list) -> list:
-    """The objects of a bundle, a TAXII envelope, a list or a single object.
+def read_objects(raw: bytes | str | dict | list, *, envelope: bool = False) -> list:
+    """The objects of a bundle, a TAXII envelope, a list or a single object (with
+    envelope=True, as TAXII POSTs them: of an envelope only).
 
     Raises BundleRefused for input that is not JSON, is too large, or has no objects.
     """
@@ -134,6 +135,8 @@ def read_objects(raw: bytes | str | dict | list) -> list:
             raise BundleRefused([f"This is not valid JSON: {error}."]) from None
     is_bundle = isinstance(raw, dict) and raw.get("type") == "bundle"
     is_envelope = isinstance(raw, dict) and "objects" in raw and "type" not in raw
+    if envelope and not is_envelope:
+        raise BundleRefused(["A TAXII envelope is a JSON object with a list of objects."])
     if is_bundle or is_envelope:
         objects = raw.get("objects")
     elif isinstance(raw, dict):

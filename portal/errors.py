@@ -1,9 +1,17 @@
-"""Our own error pages: JSON under /api/, HTML elsewhere, never a stack trace."""
+"""Our own error pages: JSON under /api/, HTML elsewhere, never a stack trace.
+
+A later app that serves another protocol under its own prefix (TAXII under /taxii2/) registers
+how a 404 looks there in `not_found_renderers`, so a path nobody routed answers in that
+protocol's error format too.
+"""
 
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views import defaults
+
+#: Path prefix -> a function of the request returning that protocol's 404 response.
+not_found_renderers: dict = {}
 
 
 def _wants_json(request) -> bool:
@@ -27,6 +35,9 @@ def permission_denied(request, exception=None):
 
 def page_not_found(request, exception=None):
     # The same body for a missing object and a hidden one: existence is never revealed.
+    for prefix, render_not_found in not_found_renderers.items():
+        if request.path.startswith(prefix):
+            return render_not_found(request)
     if _wants_json(request):
         return JsonResponse({"message": "Not found.", "code": "not_found"}, status=404)
     return render(request, "404.html", status=404)

@@ -63,6 +63,7 @@ urlpatterns = [
     path("calendar/", include(("projects.feed_urls", "calendar"))),
     path("projects/", include("projects.urls")),
     path("intel/", include("intel.urls")),
+    path("taxii2/", include("intel.taxii.urls")),
     path(
         "accounts/password/change/",
         views.PasswordChangeView.as_view(),

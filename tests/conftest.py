@@ -37,6 +37,11 @@ class World:
 
 @pytest.fixture
 def world(db) -> World:
+    return make_world()
+
+
+def make_world() -> World:
+    """The three nations and their people (for fixtures of wider scope than one test)."""
     a = OrganisationFactory(name="Atlantis National CSIRT", slug="atl-csirt", country="EE")
     b = OrganisationFactory(name="Borealis Cyber Centre", slug="bor-ncsc", country="FI")
     c = OrganisationFactory(name="Caldera Defence Agency", slug="cal-defence", country="PL")

@@ -26,7 +26,8 @@ class Route:
 
     @property
     def is_api(self) -> bool:
-        return self.pattern.startswith("api/")
+        # TAXII 2.1 is an API too: 401 for anonymous callers, JSON answers.
+        return self.pattern.startswith(("api/", "taxii2/"))
 
     @property
     def viewset_actions(self) -> dict[str, str]:

@@ -15,13 +15,17 @@ The object under test always belongs to nation A. Users:
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
+from django.db import transaction
 from django.test import Client
 from rest_framework.test import APIClient
 
+from intel.collections import agreement_collection_id
 from portal.api.base import AccessViewSet
 from portal.base_views import AccessListView, ChildListView, ObjectAccessMixin, PublicMixin
 from portal.models import Role
 from tests.access.routes import Route, all_routes, excluded_reason, is_allauth
+from tests.conftest import make_world
 from tests.factories import UserFactory
 
 OK, HIDDEN, FORBIDDEN = "ok", "hidden (404)", "forbidden (403)"
@@ -93,13 +97,24 @@ EXPECTED.update(
 _OWNER_MEMBERS = {"unrelated": HIDDEN, "same_org_no_role": OK, "granted": OK, "staff": HIDDEN}
 EXPECTED.update(
     {
-        # Intelligence: A's AMBER indicator, shared with B. Anyone who sees it reports
-        # sightings; only A sees who has it and its history; A's programme managers share.
+        # Intelligence: A's AMBER indicator, shared with B. C and staff must not learn it exists.
+        # Anyone who sees it reports sightings; only A sees who has it and its history; A's
+        # programme managers share it.
         ("intel.stixobject", "view"): _PARTIES_ONLY,
         ("intel.stixobject", "sight"): _PARTIES_ONLY,
         ("intel.stixobject", "share"): _OWNER_ROLE,
         ("intel.stixobject", "view_access"): _OWNER_MEMBERS,
         ("intel.stixobject", "view_history"): _OWNER_MEMBERS,
+        # TAXII: the A-B agreement's collection is its parties'; adding objects to it shares
+        # them, so it is for programme managers. A status is its poster's (A's admin) alone.
+        ("intel.collection", "view"): _PARTIES_ONLY,
+        ("intel.collection", "add_objects"): _PARTY_ROLE,
+        ("intel.taxiistatus", "view"): {
+            "unrelated": HIDDEN,
+            "same_org_no_role": HIDDEN,
+            "granted": OK,
+            "staff": HIDDEN,
+        },
     }
 )
 
@@ -110,6 +125,9 @@ TARGETS = {
     "resources.resource": lambda world: world.a_resource,
     "projects.project": lambda world: world.a_project,
     "intel.stixobject": lambda world: world.a_intel,
+    # A TAXII collection is an agreement's: its routes point at the A-B agreement.
+    "intel.collection": lambda world: world.ab_agreement,
+    "intel.taxiistatus": lambda world: world.a_taxii_status,
 }
 
 
@@ -130,6 +148,42 @@ def _secrets(world) -> list[str]:
 def matrix_world(world, settings, tmp_path):
     """The core world plus an active A-B agreement (A's admin is a designated signatory) and
     A's AMBER report shared with B under it."""
+    settings.STORAGES = _private_storage(settings, tmp_path)
+    return _build_matrix_world(world)
+
+
+def _private_storage(settings, tmp_path) -> dict:
+    return {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def _matrix_world_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The matrix world built once for the module's thousand requests; each test's own
+    writes are rolled back after it (its transaction is a savepoint inside this one)."""
+    from django.test.utils import override_settings
+
+    storages = _private_storage(django_settings, tmp_path_factory.mktemp("matrix"))
+    with (
+        django_db_blocker.unblock(),
+        override_settings(STORAGES=storages),
+        transaction.atomic(),
+    ):
+        yield _build_matrix_world(make_world())
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def shared_matrix_world(_matrix_world_once, db):
+    return _matrix_world_once
+
+
+def _build_matrix_world(world):
     from agreements import services
     from tests.agreements.conftest import draft_between, sign_by_all
     from tests.resources.conftest import new_resource, share_with_b
@@ -144,13 +198,6 @@ def matrix_world(world, settings, tmp_path):
     agreement = draft_between(world, title="Atlantis-Borealis pact 7Q")
     services.submit(actor=world.a_pm, agreement=agreement)
     world.extra["ab_agreement"] = sign_by_all(world, agreement)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
-        },
-    }
     world.extra["a_resource"] = new_resource(world, title="Atlantis AMBER report 3X")
     world.extra["a_share"] = share_with_b(world, world.a_resource)
     _add_project(world)
@@ -159,7 +206,8 @@ def matrix_world(world, settings, tmp_path):
 
 
 def _add_intel(world) -> None:
-    """A's AMBER indicator, shared with B under the A-B agreement."""
+    """A's AMBER indicator, shared with B under the A-B agreement, and a TAXII status of a
+    POST by A's admin to the A-B collection."""
     from intel import services as intel_services
     from tests.intel.conftest import indicator
 
@@ -170,6 +218,11 @@ def _add_intel(world) -> None:
     world.extra["a_intel_share"] = intel_services.share_object(
         actor=world.a_pm, obj=world.a_intel, agreement=world.ab_agreement, recipient=world.b
     )[0]
+    world.extra["a_taxii_status"] = intel_services.add_to_collection(
+        actor=world.a_admin,
+        raw={"objects": [indicator("198.51.100.24")]},
+        agreement=world.ab_agreement,
+    )
 
 
 def _add_project(world) -> None:
@@ -253,6 +306,8 @@ def _methods(route: Route) -> list[str]:
 def subject_of(route: Route, method: str) -> tuple[str, str] | None:
     """(model label, access action) a route acts on, or None for a page with no object."""
     view = route.view_class
+    if getattr(view, "access_subjects", None) is not None:  # TAXII (intel/taxii/views.py)
+        return view.access_subjects.get(method.upper())
     if view is not None and issubclass(view, AccessViewSet):
         if not route.kwarg_names:
             return None  # a list: filtered by visible_to, checked by the leak assertions
@@ -265,8 +320,8 @@ def subject_of(route: Route, method: str) -> tuple[str, str] | None:
 
 
 @pytest.mark.parametrize(("route", "method", "user_kind"), _cases())
-def test_route_answers_each_user_as_the_policy_says(matrix_world, route, method, user_kind):
-    world = matrix_world
+def test_route_answers_each_user_as_the_policy_says(shared_matrix_world, route, method, user_kind):
+    world = shared_matrix_world
     subject = subject_of(route, method)
     target = TARGETS[subject[0]](world) if subject else world.a
     url = route.url(_kwargs(route, world, target))
@@ -343,6 +398,12 @@ def _kwargs(route: Route, world, target) -> dict:
             values[name] = world.a_participant.pk
         elif name == "token":
             values[name] = world.c_feed.token
+        elif name == "collection_id":
+            values[name] = agreement_collection_id(world.ab_agreement.reference)
+        elif name == "object_id":
+            values[name] = world.a_intel.stix_id
+        elif name == "status_id":
+            values[name] = world.a_taxii_status.uuid
         elif is_allauth(route):
             values[name] = "x1"  # keys and tokens of account e-mails: a wrong one is fine
         else:

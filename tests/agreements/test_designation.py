@@ -97,7 +97,9 @@ def test_the_party_designates_its_own_and_then_its_partners_see_the_names(people
     assert form.status_code == 200
     assert people.b_signatory.username in form.content.decode()
 
-    saved = client.post(url, {"signatories": [people.b_signatory.pk], "required_signatures": 1})
+    saved = client.post(
+        url, {"signatories": [people.b_signatory.username], "required_signatures": 1}
+    )
     assert saved.status_code == 302
     assert list(b_party.signatories.all()) == [people.b_signatory]
 

@@ -27,7 +27,7 @@ from agreements import evidence, services
 from portal import audit, signing
 from portal.models import AuditEvent, Role
 from tests.agreements.conftest import draft_between, sign_by_all
-from tests.factories import UserFactory
+from tests.factories import UserFactory, designate_signatories
 
 TRIGGER = "portal_auditevent_append_only"
 
@@ -53,6 +53,7 @@ def two_agreements(people):
         body="# Terms",
         effective_from=ab.effective_from,
     )
+    designate_signatories(bc)  # C's programme manager designates C's signatory
     services.submit(actor=world.a_pm, agreement=ab)
     services.submit(actor=world.b_pm, agreement=bc)
     _probe(world.c_member, ab)  # C looks for A-B's agreement: a refusal about it
@@ -186,12 +187,13 @@ CHANGED = "was changed: its content does not match its hash"
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        (_drop(1), ("timeline entry 2 (agreement.signed at", FOLLOW, "removed")),
-        (_drop(0), ("timeline entry 1 (agreement.submitted at", "does not start at its first")),
+        # The history: created, party_edited (B designates its signatory), submitted, signed…
+        (_drop(1), ("timeline entry 2 (agreement.submitted at", FOLLOW, "removed")),
+        (_drop(0), ("timeline entry 1 (agreement.party_edited at", "does not start at its first")),
         (_drop(-1), ("the timeline does not end at the history's head",)),
-        (_swap, ("timeline entry 2 (agreement.signed at", FOLLOW, "reordered")),
-        (_edit, ("timeline entry 2 (agreement.submitted at", CHANGED)),
-        (_rehash_after_edit, ("timeline entry 3 (agreement.signed at", FOLLOW)),
+        (_swap, ("timeline entry 2 (agreement.submitted at", FOLLOW, "reordered")),
+        (_edit, ("timeline entry 2 (agreement.party_edited at", CHANGED)),
+        (_rehash_after_edit, ("timeline entry 3 (agreement.submitted at", FOLLOW)),
     ],
     ids=["middle-removed", "first-removed", "last-removed", "reordered", "edited", "rehashed"],
 )

@@ -20,7 +20,7 @@ from portal import access, audit
 from portal.models import AuditEvent, Role
 from tests.access.test_matrix import matrix_world
 from tests.agreements.conftest import sign_by_all
-from tests.factories import UserFactory
+from tests.factories import UserFactory, designate_signatories
 
 __all__ = ["matrix_world"]  # the fixture, shared with the matrix
 
@@ -104,9 +104,11 @@ def test_an_amendment_signed_last_by_a_new_party_does_not_name_it_in_the_old_his
     never party to, is superseded by the portal, not by C's signatory."""
     world = matrix_world
     UserFactory(organisation=world.c, username="cal-signatory", roles=[Role.SIGNATORY])
+    UserFactory(organisation=world.c, username="cal-pm", roles=[Role.PROGRAMME_MANAGER])
     old = world.ab_agreement
     draft = services.amend(actor=world.a_pm, agreement=old)
     services.update_draft(actor=world.a_pm, agreement=draft, parties=[world.a, world.b, world.c])
+    designate_signatories(draft)  # C's programme manager designates C's signatory
     services.submit(actor=world.a_pm, agreement=draft)
     sign_by_all(world, draft)
     old.refresh_from_db()
