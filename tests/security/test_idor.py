@@ -354,6 +354,8 @@ API_FOREIGN_FIELDS = [
     ("project-submit-deliverable", "versions", lambda e: [e.c_report.versions.get().pk]),
     ("resource-shares", "agreement", lambda e: e.cb_active.pk),
     ("resource-shares", "recipient", lambda e: e.c.slug),
+    ("intel-object-share", "agreement", lambda e: e.cb_active.pk),
+    ("intel-object-share", "recipient", lambda e: e.c.slug),
 ]
 
 

@@ -408,6 +408,7 @@ def _get_kwargs(estate, route) -> dict:
         "agreements.agreement": estate.ab_active.pk,
         "resources.resource": estate.a_report.pk,
         "projects.project": estate.a_project.pk,
+        "intel.stixobject": estate.a_intel.pk,
     }
     kwargs = {}
     for name in route.kwarg_names:

@@ -168,6 +168,12 @@ def _stix_bundle() -> str:
     return json.dumps(bundle(indicator("198.51.100.91", stix_id=f"indicator--{uuid.uuid4()}")))
 
 
+def _created_sighting(e):
+    from intel.models import Sighting
+
+    return e.created(Sighting)
+
+
 def _item(model, name):
     return lambda e: {"pk": e.a_active.pk, "item": model, "item_pk": getattr(e, name).pk}
 
@@ -658,6 +664,39 @@ API_WRITES = [
         lambda e: {"pk": e.a_report.pk, "share_pk": e.a_share.pk},
         lambda e: {"reason": "No longer needed."},
         subject=named("a_share"),
+    ),
+    # --- Intelligence ---------------------------------------------------------------------
+    Write(
+        "intel-import-list",
+        "POST",
+        "a_pm",
+        lambda e: {},
+        lambda e: {"bundle": _stix_bundle(), "default_tlp": "green"},
+        subject=latest(StixObject),
+    ),
+    Write(
+        "intel-object-share",
+        "POST",
+        "a_pm",
+        _pk("a_intel_strict"),
+        lambda e: {"agreement": e.ab_active.pk, "recipient": e.b.slug, **_reauth(e, "a_pm")},
+        subject=latest(IntelShare),
+    ),
+    Write(
+        "intel-object-revoke",
+        "POST",
+        "a_pm",
+        lambda e: {"pk": e.a_intel.pk, "share_pk": e.a_intel_share.pk},
+        lambda e: {"reason": "No longer needed."},
+        subject=named("a_intel_share"),
+    ),
+    Write(
+        "intel-object-sightings",
+        "POST",
+        "b_pm",
+        _pk("a_intel"),
+        lambda e: {"count": 2, "first_seen": f"{today(-2)}T10:00:00Z", "tlp": "amber"},
+        subject=_created_sighting,
     ),
     # --- Projects -------------------------------------------------------------------------
     Write(
