@@ -1,5 +1,5 @@
-"""Results on disk (`bench/results/<date>-<scale>.json` and `.md`) and the targets of issue 7,
-each marked met or missed."""
+"""Results on disk (`bench/results/<date>-<scale>.json` and `.md`) and the targets of issue 7
+(and of issue 14, for the TAXII poll), each marked met or missed."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ LIST_PATHS = (
     "API organisations",
 )
 GROWTH_LIMIT = 1.5
+#: Issue 14: a partner polling a collection of 50,000 objects with limit=500.
+TAXII_PAGE_P95_MS = 60
+FLOOR_LIMIT = 2
 
 
 def latest(scale_name: str, *, exclude: Path | None = None) -> dict | None:
@@ -60,6 +63,19 @@ def growth(result: dict, other: dict | None) -> list[dict]:
                     "large_queries": row["queries"],
                 }
             )
+    before, after = small.get("taxii", {}), large.get("taxii", {})
+    if before.get("page") and after.get("page") and before["page"]["p50_ms"] > 0:
+        rows.append(
+            {
+                "path": "TAXII poll page",
+                "user": "poller",
+                "small_p50_ms": before["page"]["p50_ms"],
+                "large_p50_ms": after["page"]["p50_ms"],
+                "ratio": round(after["page"]["p50_ms"] / before["page"]["p50_ms"], 2),
+                "small_queries": before["queries_per_page"][0],
+                "large_queries": after["queries_per_page"][0],
+            }
+        )
     return rows
 
 
@@ -116,6 +132,7 @@ def targets(result: dict, growth_rows: list[dict]) -> list[dict]:
         )
     else:
         out.append(_target("growth, small to large (p50)", "≤ 1.5x", "needs both scales", None))
+    out += taxii_targets(result.get("taxii"))
     load = result.get("throughput")
     if load:
         ok = load["requests_per_s"] >= 150 and load["errors"] == 0
@@ -132,45 +149,61 @@ def targets(result: dict, growth_rows: list[dict]) -> list[dict]:
     return out
 
 
-def _target(measure: str, target: str, measured: str, met: bool | None) -> dict:
-    return {"measure": measure, "target": target, "measured": measured, "met": met}
+def taxii_targets(taxii: dict | None) -> list[dict]:
+    """Issue 14's targets for the poll; n/a when it was not measured (and why)."""
+    if not taxii:
+        return []
+    if "page" not in taxii:
+        why = taxii.get("skipped", "not measured")
+        return [_target("TAXII poll page p95", f"≤ {TAXII_PAGE_P95_MS} ms", why, None)]
+    out = []
+    p95 = taxii["page"]["p95_ms"]
+    out.append(
+        _target(
+            f"TAXII poll page p95 (limit={taxii['limit']}, {taxii['visible_objects']:,} objects)",
+            f"≤ {TAXII_PAGE_P95_MS} ms",
+            f"{p95} ms over {taxii['page']['n']} pages",
+            p95 <= TAXII_PAGE_P95_MS,
+        )
+    )
+    counts = sorted(set(taxii["queries_per_page"]))
+    measured = (
+        f"{counts[0]} on each of {taxii['pages']} pages"
+        if len(counts) == 1
+        else f"varies: {', '.join(map(str, counts))}"
+    )
+    out.append(
+        _target(
+            "TAXII queries per poll page", "the same for every page", measured, len(counts) == 1
+        )
+    )
+    after = taxii.get("added_after")
+    if after:
+        out.append(
+            _target(
+                "TAXII added_after poll",
+                "returns only the new objects",
+                f"{after['new_returned']} of {after['added']} new, "
+                f"{after['older_returned']} older; p95 {after['p95_ms']} ms",
+                after["only_new"],
+            )
+        )
+    comparison = taxii.get("comparison", [])
+    if comparison:
+        worst = max(r["ours_over_floor"] for r in comparison)
+        out.append(
+            _target(
+                "TAXII poll page against the SQL floor",
+                f"within {FLOOR_LIMIT}x",
+                f"max {worst}x",
+                worst <= FLOOR_LIMIT,
+            )
+        )
+    return out
 
 
-def save(result: dict, stamp: str) -> tuple[Path, Path]:
-    RESULTS.mkdir(exist_ok=True)
-    base = RESULTS / f"{stamp}-{result['scale']['name']}"
-    json_path, md_path = base.with_suffix(".json"), base.with_suffix(".md")
-    json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    md_path.write_text(markdown(result))
-    return json_path, md_path
-
-
-def markdown(result: dict) -> str:
-    scale, host = result["scale"], result["machine"]
+def _latency_markdown(result: dict) -> list[str]:
     lines = [
-        f"# Benchmark at `{scale['name']}` scale, {result['started_at']}",
-        "",
-        f"Machine: {host['cpus']} CPUs ({host['cpu_model']}), {host['ram_gib']} GiB RAM, "
-        f"PostgreSQL {host['postgresql']}, Python {host['python']}. Load average "
-        f"{host.get('load_average_start')} at the start, {host.get('load_average_end')} at the "
-        "end (other work on the machine inflates every figure).",
-        "",
-        f"World: {scale['organisations']:,} organisations in {scale['nations']} nations, "
-        f"{scale['users']:,} users, {scale['agreements']:,} agreements, "
-        f"{scale['projects']:,} projects, {scale['milestones']:,} milestones, "
-        f"{scale['resources']:,} resources; {result['world'].get('grant_rows', 0):,} grant rows "
-        f"and {result['world'].get('share_rows', 0):,} shares. Seeded in "
-        f"{result['world'].get('seed_seconds', '?')} s.",
-        "",
-        "## Targets",
-        "",
-        "| measure | target | measured | |",
-        "| --- | --- | --- | --- |",
-    ]
-    for t in result.get("targets", []):
-        mark = "met" if t["met"] else "n/a" if t["met"] is None else "**missed**"
-        lines.append(f"| {t['measure']} | {t['target']} | {t['measured']} | {mark} |")
-    lines += [
         "",
         "## Measured users",
         "",
@@ -208,6 +241,92 @@ def markdown(result: dict) -> str:
                 f"| {r['page']} | {r['user']} | {r['ours_p50_ms']} | {r['naive_p50_ms']} | "
                 f"{r['floor_p50_ms']} | {r['naive_over_ours']}x | {r['ours_over_floor']}x |"
             )
+    return lines
+
+
+def _taxii_markdown(taxii: dict | None) -> list[str]:
+    if not taxii:
+        return []
+    if "page" not in taxii:
+        return ["", "## TAXII poll", "", f"Not measured: {taxii.get('skipped')}."]
+    page, after = taxii["page"], taxii.get("added_after") or {}
+    lines = [
+        "",
+        "## TAXII poll (server-side, test client, ms)",
+        "",
+        f"{taxii['username']} polls {taxii['collection']}: {taxii['visible_objects']:,} "
+        f"objects they see, {taxii['hidden_entries']:,} RED ones named to a colleague that "
+        f"every page skips. `limit={taxii['limit']}`, following `next`: {taxii['pages']} "
+        f"pages a walk, {taxii['walks']} timed walks, every one returning each visible "
+        "object once.",
+        "",
+        "| request | p50 | p95 | p99 | queries |",
+        "| --- | ---: | ---: | ---: | --- |",
+        f"| a page of the poll | {page['p50_ms']} | {page['p95_ms']} | {page['p99_ms']} | "
+        f"{', '.join(map(str, sorted(set(taxii['queries_per_page']))))} (every page) |",
+    ]
+    if after:
+        lines.append(
+            f"| `added_after` ({after['new_returned']} of {after['added']} new returned, "
+            f"{after['older_returned']} older) | {after['p50_ms']} | {after['p95_ms']} | "
+            f"{after['p99_ms']} | {', '.join(map(str, after['queries']))} |"
+        )
+    if taxii.get("comparison"):
+        lines += [
+            "",
+            "| page | ours | naive guardian | SQL floor | naive / ours | ours / floor |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for r in taxii["comparison"]:
+            lines.append(
+                f"| {r['page']} | {r['ours_p50_ms']} | {r['naive_p50_ms']} | "
+                f"{r['floor_p50_ms']} | {r['naive_over_ours']}x | {r['ours_over_floor']}x |"
+            )
+    return lines
+
+
+def _target(measure: str, target: str, measured: str, met: bool | None) -> dict:
+    return {"measure": measure, "target": target, "measured": measured, "met": met}
+
+
+def save(result: dict, stamp: str) -> tuple[Path, Path]:
+    RESULTS.mkdir(exist_ok=True)
+    base = RESULTS / f"{stamp}-{result['scale']['name']}"
+    json_path, md_path = base.with_suffix(".json"), base.with_suffix(".md")
+    json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    md_path.write_text(markdown(result))
+    return json_path, md_path
+
+
+def markdown(result: dict) -> str:
+    scale, host = result["scale"], result["machine"]
+    lines = [
+        f"# Benchmark at `{scale['name']}` scale, {result['started_at']}",
+        "",
+        f"Machine: {host['cpus']} CPUs ({host['cpu_model']}), {host['ram_gib']} GiB RAM, "
+        f"PostgreSQL {host['postgresql']}, Python {host['python']}. Load average "
+        f"{host.get('load_average_start')} at the start, {host.get('load_average_end')} at the "
+        "end (other work on the machine inflates every figure).",
+        "",
+        f"World: {scale['organisations']:,} organisations in {scale['nations']} nations, "
+        f"{scale['users']:,} users, {scale['agreements']:,} agreements, "
+        f"{scale['projects']:,} projects, {scale['milestones']:,} milestones, "
+        f"{scale['resources']:,} resources, {scale.get('stix_objects', 0):,} STIX objects; "
+        f"{result['world'].get('grant_rows', 0):,} grant rows "
+        f"and {result['world'].get('share_rows', 0):,} shares. Seeded in "
+        f"{result['world'].get('seed_seconds', '?')} s.",
+        "",
+        "## Targets",
+        "",
+        "| measure | target | measured | |",
+        "| --- | --- | --- | --- |",
+    ]
+    for t in result.get("targets", []):
+        mark = "met" if t["met"] else "n/a" if t["met"] is None else "**missed**"
+        lines.append(f"| {t['measure']} | {t['target']} | {t['measured']} | {mark} |")
+    if result.get("subjects"):
+        lines += _latency_markdown(result)
+    lines += _taxii_markdown(result.get("taxii"))
     if result.get("growth"):
         lines += [
             "",

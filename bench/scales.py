@@ -16,6 +16,10 @@ class Scale:
     milestones: int
     deliverables: int
     resources: int
+    #: STIX objects across the agreements (bench/seed.py, _Intel).
+    stix_objects: int
+    #: Objects in the one collection view the TAXII poll measure reads (bench/taxii.py).
+    poll_objects: int
     #: Requests per path and user after the warm-up.
     iterations: int = 40
     warmup: int = 3
@@ -38,6 +42,8 @@ LARGE = Scale(
     milestones=200_000,
     deliverables=50_000,
     resources=1_000_000,
+    stix_objects=500_000,
+    poll_objects=50_000,
 )
 
 SMALL = Scale(
@@ -50,6 +56,8 @@ SMALL = Scale(
     milestones=LARGE.milestones // 10,
     deliverables=LARGE.deliverables // 10,
     resources=LARGE.resources // 10,
+    stix_objects=LARGE.stix_objects // 10,
+    poll_objects=LARGE.poll_objects // 10,
 )
 
 SCALES = {scale.name: scale for scale in (SMALL, LARGE)}

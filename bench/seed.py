@@ -17,6 +17,7 @@ import json
 import random
 import sys
 import time
+import uuid
 from bisect import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ def seed(scale: Scale, connection) -> dict:
         "seeded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "seconds": round(time.monotonic() - started, 1),
         "rows": world.counts,
+        "intel_poll": world.intel_poll,
     }
     return info
 
@@ -183,6 +185,8 @@ class _World:
         self.counts: dict[str, int] = {}
         self.now = datetime.datetime.now(datetime.UTC)
         self.today = self.now.date()  # the portal's TIME_ZONE is UTC
+        #: The collection the TAXII poll measure reads (bench/taxii.py), set by _Intel.
+        self.intel_poll: dict = {}
 
     def run(self) -> None:
         with self.connection.cursor() as cursor:
@@ -195,6 +199,7 @@ class _World:
             self._projects()
             self._resources()
             self._grants_of_organisations()
+            _Intel(self).run()
             for table in self.counts:
                 highest = f"SELECT coalesce(max(id), 1) FROM {table}"  # noqa: S608
                 cursor.execute(
@@ -215,6 +220,7 @@ class _World:
         self.perm_agreement = perms["agreements", "agreement", "view_agreement"]
         self.perm_project = perms["projects", "project", "view_project"]
         self.perm_resource = perms["resources", "resource", "view_resource"]
+        self.perm_stix = perms["intel", "stixobject", "view_stixobject"]
 
     def _organisations(self) -> None:
         from django_countries import countries
@@ -890,3 +896,521 @@ def grant_set_sizes(connection) -> dict[int, int]:
         for group_id, count in cursor.fetchall():
             sizes[group_id] = count
     return dict(sizes)
+
+
+# --- Intelligence ------------------------------------------------------------------------------
+
+#: STIX types of the synthetic intelligence, by weight: mostly indicators, as feeds are.
+STIX_TYPE_WEIGHTS = [
+    ("indicator", 60),
+    ("relationship", 10),
+    ("ipv6-addr", 6),
+    ("domain-name", 4),
+    ("vulnerability", 5),
+    ("malware", 4),
+    ("observed-data", 4),
+    ("attack-pattern", 3),
+    ("report", 2),
+    ("threat-actor", 1),
+    ("intrusion-set", 1),
+]
+SCO_TYPES = ("ipv6-addr", "domain-name")
+#: Of the objects that can have versions, those that have a second one.
+SECOND_VERSION = 0.1
+#: RED objects in the polled view named to someone else, per object the poller sees.
+HIDDEN_FROM_POLLER = 0.02
+#: How many partners one object is shared with.
+INTEL_SHARE_COUNTS = [0] * 30 + [1] * 45 + [2] * 15 + [3] * 7 + [4] * 3
+#: STIX 2.1's namespace for the deterministic ids of cyber-observables (section 2.9).
+SCO_NAMESPACE = "00abedb4-aa42-466c-9c01-fed23315a9b7"
+DOCUMENTATION_NETS = ("192.0.2", "198.51.100", "203.0.113")
+
+_ID_BASE = 2**32
+_ID_RANGE = 2**53 - 2**32
+_ID_STEP = 0x9E3779B97F4A7C15 % _ID_RANGE  # coprime with the range: one id per number
+
+
+def random_id(n: int, table: int) -> int:
+    """The n-th id of a table, spread over portal.ids' range as random keys are (distinct
+    for each n): the intelligence tables have random keys, and sequential ones would keep
+    the rows in an order no real table has."""
+    return _ID_BASE + ((n + table * 10**9) * _ID_STEP) % _ID_RANGE
+
+
+class _Intel:
+    """STIX objects across the agreements, as `import_objects` and `share_object` store them:
+    objects and their versions (is_first/is_last), shares (a few revoked, RED ones naming
+    people), every organisation's collection entries (the recipient's per share, the owner's
+    per agreement, each dated when the version reached that view) and the grants
+    `sync_object` derives.
+
+    One partner's view of one agreement's collection holds `scale.poll_objects` objects that
+    its programme manager sees, plus RED ones named to a colleague (the poll must skip
+    those): the collection bench/taxii.py polls. The owner is a hub, the partner is not, and
+    the agreement's ceiling is RED.
+    """
+
+    def __init__(self, world: _World):
+        from intel import markings
+
+        self.w = world
+        self.rng = random.Random(SEED + 23)
+        self.markings = [markings.TLP2_IDS[tlp] for tlp in TLP_VALUES]
+        self.type_names = [name for name, _w in STIX_TYPE_WEIGHTS]
+        self.type_cum = list(accumulate(w for _n, w in STIX_TYPE_WEIGHTS))
+
+    def run(self) -> None:
+        self._choose_poll()
+        self._objects()
+        self._shares()
+        self._copy()
+
+    # --- the polled collection ---
+
+    def _choose_poll(self) -> None:
+        w = self.w
+        hubs = max(2, round(len(w.orgs) * HUB_FRACTION))
+        far = w.today + datetime.timedelta(days=365)
+        chosen = None
+        for owner in range(hubs):
+            for agreement_id, partner, rank in w.orgs[owner].partners:
+                last = w.last_day[agreement_id]
+                if rank == 4 and partner >= hubs and (last is None or last > far):
+                    chosen = (owner, partner, agreement_id)
+                    break
+            if chosen:
+                break
+        if chosen is None:
+            raise RuntimeError("no hub has a RED-ceiling agreement with a smaller partner")
+        owner, viewer, agreement_id = chosen
+        self.poll_owner, self.poll_viewer, self.poll_agreement = chosen
+        org = w.orgs[viewer]
+        w.intel_poll = {
+            "agreement_id": agreement_id,
+            "reference": f"AGR-{agreement_id:06d}",
+            "owner_id": w.orgs[owner].id,
+            "viewer_id": org.id,
+            "username": f"o{org.id:05d}-2",  # users[2], a programme manager
+            "objects": self.w.scale.poll_objects,
+        }
+
+    # --- objects and versions ---
+
+    def _objects(self) -> None:
+        """Per object, in the order they were added: owner, TLP, type, times, block (0: any
+        object, 1: in the polled view and seen by the poller, 2: there but hidden)."""
+        w, rng, scale = self.w, self.rng, self.w.scale
+        tlp_cum = list(accumulate(TLP_WEIGHTS))
+        poll = scale.poll_objects
+        hidden = round(poll * HIDDEN_FROM_POLLER)
+        rest = max(0, scale.stix_objects - poll - hidden)
+        now = w.now.timestamp()
+        rows = []
+        for block, count, span in ((1, poll, 400), (2, hidden, 400), (0, rest, 3 * 365)):
+            for _ in range(count):
+                t0 = now - rng.uniform(3600, span * 86400)
+                if block == 0:
+                    owner = min(bisect(w.org_cum, rng.random() * w.org_cum[-1]), len(w.orgs) - 1)
+                else:
+                    owner = self.poll_owner
+                tlp = bisect(tlp_cum, rng.random() * tlp_cum[-1])
+                if block == 1 and tlp == 4 and rng.random() < 0.5:
+                    tlp = rng.randrange(4)  # the poller sees half of the view's RED ones
+                if block == 2:
+                    tlp = 4
+                kind = bisect(self.type_cum, rng.random() * self.type_cum[-1])
+                rows.append((t0, owner, tlp, kind, block))
+        rows.sort()
+        self.t0 = [r[0] for r in rows]
+        self.owner = [r[1] for r in rows]
+        self.tlp = bytes(r[2] for r in rows)
+        self.kind = bytes(r[3] for r in rows)
+        self.block = bytes(r[4] for r in rows)
+        self.uuid = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in rows]
+        # A second version, some days later, for objects that have versions at all.
+        self.t2: list[float | None] = []
+        for t0, kind in zip(self.t0, self.kind, strict=True):
+            if self.type_names[kind] not in SCO_TYPES and rng.random() < SECOND_VERSION:
+                self.t2.append(min(now - 60, t0 + rng.uniform(3600, 60 * 86400)))
+            else:
+                self.t2.append(None)
+
+    def _versions(self, k: int) -> list[tuple[int, float]]:
+        """(version id, time added) of object k's versions, oldest first."""
+        found = [(random_id(2 * k, 2), self.t0[k])]
+        if self.t2[k] is not None:
+            found.append((random_id(2 * k + 1, 2), self.t2[k]))
+        return found
+
+    # --- shares, entries and grants ---
+
+    def _shares(self) -> None:
+        w, rng = self.w, self.rng
+        now = w.now.timestamp()
+        poll_org = w.orgs[self.poll_viewer]
+        self.shares, self.named, self.entries = [], [], []
+        self.group_grants, self.user_grants = [], []
+        for k in range(len(self.t0)):
+            object_id, owner, tlp = random_id(k, 1), w.orgs[self.owner[k]], self.tlp[k]
+            self.group_grants.append((object_id, owner.group_id, None))
+            block = self.block[k]
+            if block:
+                picks = [(self.poll_agreement, self.poll_viewer)]
+            else:
+                picks = []
+                wanted, seen = rng.choice(INTEL_SHARE_COUNTS), set()
+                for _ in range(wanted * 2):
+                    if len(seen) >= wanted or not owner.partners:
+                        break
+                    agreement_id, partner, ceiling = rng.choice(owner.partners)
+                    if ceiling < tlp or partner in seen or agreement_id == self.poll_agreement:
+                        continue  # the polled collection holds exactly its block
+                    seen.add(partner)
+                    picks.append((agreement_id, partner))
+            versions = self._versions(k)
+            owner_views: dict[int, float] = {}
+            for agreement_id, partner in picks:
+                recipient = w.orgs[partner]
+                shared_at = min(now - 600, self.t0[k] + rng.uniform(0, 3 * 86400))
+                revoked = not block and rng.random() < 0.04
+                share_id = random_id(len(self.shares), 3)
+                self.shares.append(
+                    (
+                        share_id,
+                        object_id,
+                        recipient.id,
+                        agreement_id,
+                        "revoked" if revoked else "active",
+                        owner.users[2],
+                        _at(shared_at),
+                        owner.users[2] if revoked else None,
+                        w.now if revoked else None,
+                        "No longer needed." if revoked else "",
+                    )
+                )
+                until = w.last_day[agreement_id]
+                if tlp == 4:  # RED: named people only
+                    if block == 1:
+                        people = [poll_org.users[2]] + ([poll_org.users[4]] * (k % 3 == 0))
+                    elif block == 2:
+                        people = [poll_org.users[3]]
+                    else:
+                        people = rng.sample(recipient.users, min(len(recipient.users), 2))
+                    for user_id in people:
+                        self.named.append((share_id, user_id))
+                        if not revoked:
+                            self.user_grants.append((object_id, user_id, until))
+                elif not revoked:
+                    self.group_grants.append((object_id, recipient.group_id, until))
+                if revoked:
+                    continue  # an ended share's entries are gone (intel.services._end)
+                for version_id, added in versions:
+                    self.entries.append(
+                        (
+                            agreement_id,
+                            recipient.id,
+                            version_id,
+                            object_id,
+                            share_id,
+                            max(shared_at, added),
+                        )
+                    )
+                first = owner_views.get(agreement_id)
+                owner_views[agreement_id] = shared_at if first is None else min(first, shared_at)
+            for agreement_id, shared_at in owner_views.items():
+                for version_id, added in versions:
+                    self.entries.append(
+                        (agreement_id, owner.id, version_id, object_id, None, max(shared_at, added))
+                    )
+
+    # --- COPY ---
+
+    def _copy(self) -> None:
+        from types import SimpleNamespace
+
+        from intel.stix import identity_id
+
+        w = self.w
+        n = len(self.t0)
+        identities: dict[int, str] = {}
+
+        def identity(org_index: int) -> str:
+            if org_index not in identities:
+                identities[org_index] = identity_id(SimpleNamespace(pk=w.orgs[org_index].id))
+            return identities[org_index]
+
+        def objects():
+            for k in range(n):
+                kind = self.type_names[self.kind[k]]
+                facts = _facts(kind, k)
+                last = self.t2[k] if self.t2[k] is not None else self.t0[k]
+                yield (
+                    random_id(k, 1),
+                    self._stix_id(k),
+                    kind,
+                    w.orgs[self.owner[k]].id,
+                    _CATEGORY.get(kind, "threat_intelligence"),
+                    TLP_VALUES[self.tlp[k]],
+                    facts["name"][:250],
+                    "",
+                    facts.get("pattern", ""),
+                    facts.get("value", ""),
+                    _at(last),
+                    False,
+                    w.orgs[self.owner[k]].users[2],
+                    _at(self.t0[k]),
+                )
+
+        def versions():
+            for k in range(n):
+                kind = self.type_names[self.kind[k]]
+                owned = self._versions(k)
+                for number, (version_id, added) in enumerate(owned):
+                    data = self._data(k, kind, identity(self.owner[k]), number)
+                    yield (
+                        version_id,
+                        random_id(k, 1),
+                        _at(added),
+                        _at(self.t0[k]),
+                        "2.1",
+                        False,
+                        json.dumps(data),
+                        number == 0,
+                        number == len(owned) - 1,
+                        w.orgs[self.owner[k]].users[2],
+                        _at(added),
+                    )
+
+        self.w._copy(
+            "intel_stixobject",
+            [
+                "id",
+                "stix_id",
+                "type",
+                "owner_id",
+                "data_category",
+                "tlp",
+                "name",
+                "description",
+                "pattern",
+                "observable_values",
+                "modified",
+                "revoked",
+                "created_by_id",
+                "added_at",
+            ],
+            objects(),
+            total=n,
+        )
+        self.w._copy(
+            "intel_stixversion",
+            [
+                "id",
+                "object_id",
+                "modified",
+                "created",
+                "spec_version",
+                "revoked",
+                "data",
+                "is_first",
+                "is_last",
+                "added_by_id",
+                "added_at",
+            ],
+            versions(),
+            total=n + sum(t is not None for t in self.t2),
+        )
+        self.w._copy(
+            "intel_intelshare",
+            [
+                "id",
+                "object_id",
+                "recipient_id",
+                "agreement_id",
+                "status",
+                "shared_by_id",
+                "shared_at",
+                "ended_by_id",
+                "ended_at",
+                "end_reason",
+            ],
+            self.shares,
+        )
+        self.w._copy(
+            "intel_intelshare_recipient_users",
+            ["id", "intelshare_id", "user_id"],
+            ((random_id(i, 7), s, u) for i, (s, u) in enumerate(self.named)),
+            total=len(self.named),
+        )
+        # The views in the order their entries were added, as a live table would hold them.
+        self.entries.sort(key=lambda e: e[5])
+        self.w._copy(
+            "intel_collectionentry",
+            ["id", "collection", "viewer_id", "version_id", "object_id", "share_id", "date_added"],
+            (
+                (random_id(i, 4), f"AGR-{a:06d}", viewer, version, obj, share, _at(added))
+                for i, (a, viewer, version, obj, share, added) in enumerate(self.entries)
+            ),
+            total=len(self.entries),
+        )
+        self.w._copy(
+            "intel_stixobjectgroupobjectpermission",
+            ["id", "content_object_id", "group_id", "permission_id", "valid_until"],
+            (
+                (random_id(i, 5), o, g, w.perm_stix, d)
+                for i, (o, g, d) in enumerate(self.group_grants)
+            ),
+            total=len(self.group_grants),
+        )
+        self.w._copy(
+            "intel_stixobjectuserobjectpermission",
+            ["id", "content_object_id", "user_id", "permission_id", "valid_until"],
+            (
+                (random_id(i, 6), o, u, w.perm_stix, d)
+                for i, (o, u, d) in enumerate(self.user_grants)
+            ),
+            total=len(self.user_grants),
+        )
+
+    def _stix_id(self, k: int) -> str:
+        kind = self.type_names[self.kind[k]]
+        if kind in SCO_TYPES:
+            value = _facts(kind, k)["value"]
+            canonical = json.dumps({"value": value}, separators=(",", ":"))
+            return f"{kind}--{uuid.uuid5(uuid.UUID(SCO_NAMESPACE), canonical)}"
+        return f"{kind}--{self.uuid[k]}"
+
+    def _data(self, k: int, kind: str, identity: str, number: int) -> dict:
+        """The STIX JSON of object k's version `number`, as the import path stores it."""
+        marking = [self.markings[self.tlp[k]]]
+        facts = _facts(kind, k)
+        if kind in SCO_TYPES:
+            return {
+                "type": kind,
+                "spec_version": "2.1",
+                "id": self._stix_id(k),
+                "value": facts["value"],
+                "object_marking_refs": marking,
+            }
+        created = _stamp(self.t0[k])
+        data = {
+            "type": kind,
+            "spec_version": "2.1",
+            "id": self._stix_id(k),
+            "created": created,
+            "modified": _stamp(self.t2[k]) if number else created,
+            "created_by_ref": identity,
+        }
+        rng = random.Random(k)  # the same references in every version
+        if kind == "indicator":
+            data.update(
+                name=facts["name"],
+                pattern=facts["pattern"],
+                pattern_type="stix",
+                valid_from=created,
+                indicator_types=["malicious-activity"],
+            )
+        elif kind == "relationship":
+            data.update(
+                relationship_type="indicates",
+                source_ref=f"indicator--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+                target_ref=f"malware--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+            )
+        elif kind in ("vulnerability", "attack-pattern"):
+            source = "cve" if kind == "vulnerability" else "mitre-attack"
+            data.update(
+                name=facts["name"],
+                external_references=[{"source_name": source, "external_id": facts["name"]}],
+            )
+        elif kind == "malware":
+            data.update(name=facts["name"], is_family=True, malware_types=["trojan"])
+        elif kind == "threat-actor":
+            data.update(name=facts["name"], threat_actor_types=["crime-syndicate"])
+        elif kind == "intrusion-set":
+            data.update(name=facts["name"])
+        elif kind == "observed-data":
+            data.update(
+                first_observed=created,
+                last_observed=created,
+                number_observed=1 + k % 40,
+                object_refs=[_facts_sco_id(rng.randrange(10**9))],
+            )
+        elif kind == "report":
+            data.update(
+                name=facts["name"],
+                published=created,
+                report_types=["threat-report"],
+                object_refs=[
+                    f"indicator--{uuid.UUID(int=rng.getrandbits(128), version=4)}" for _ in range(3)
+                ],
+            )
+        if number:
+            data["description"] = "Revised after further analysis."
+        data["object_marking_refs"] = marking
+        return data
+
+
+_CATEGORY = {"vulnerability": "vulnerabilities", "observed-data": "incidents"}
+
+
+def _facts(kind: str, k: int) -> dict:
+    """Object k's name, pattern and observable value: documentation addresses, example
+    domains, made-up hashes, ATT&CK-shaped and CVE-shaped ids."""
+    if kind == "indicator":
+        net = DOCUMENTATION_NETS[k % 3]
+        shape = k % 4
+        if shape == 0:
+            value = f"{net}.{(k // 3) % 254 + 1}"
+            return {
+                "name": f"C2 server {value}",
+                "pattern": f"[ipv4-addr:value = '{value}']",
+                "value": value,
+            }
+        if shape == 1:
+            value = f"h{k:x}.example.com"
+            return {
+                "name": f"Phishing domain {value}",
+                "pattern": f"[domain-name:value = '{value}']",
+                "value": value,
+            }
+        if shape == 2:
+            value = f"https://cdn.example.org/{k:x}/payload.bin"
+            return {
+                "name": f"Payload URL {k:x}",
+                "pattern": f"[url:value = '{value}']",
+                "value": value,
+            }
+        value = hashlib.sha256(f"bench sample {k}".encode()).hexdigest()
+        return {
+            "name": f"Dropper {value[:12]}",
+            "pattern": f"[file:hashes.'SHA-256' = '{value}']",
+            "value": value,
+        }
+    if kind == "ipv6-addr":
+        value = f"2001:db8:{(k >> 16) & 0xFFFF:x}:{k & 0xFFFF:x}::1"
+        return {"name": value, "value": value}
+    if kind == "domain-name":
+        value = f"d{k:x}.example.org"
+        return {"name": value, "value": value}
+    if kind == "vulnerability":
+        return {"name": f"CVE-{2015 + k % 11}-{10000 + k % 90000}"}
+    if kind == "attack-pattern":
+        return {"name": f"T{1001 + k % 600}"}
+    if kind == "relationship":
+        return {"name": f"Relationship {k}"}
+    return {"name": f"{kind.replace('-', ' ').capitalize()} {k}"}
+
+
+def _facts_sco_id(n: int) -> str:
+    value = f"2001:db8:ffff:{n & 0xFFFF:x}::{(n >> 16) & 0xFFFF:x}"
+    canonical = json.dumps({"value": value}, separators=(",", ":"))
+    return f"ipv6-addr--{uuid.uuid5(uuid.UUID(SCO_NAMESPACE), canonical)}"
+
+
+def _at(seconds: float) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+
+
+def _stamp(seconds: float) -> str:
+    """A STIX timestamp with microseconds, as intel.stix.timestamp writes it."""
+    return _at(seconds).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -8,5 +8,6 @@ class IntelConfig(AppConfig):
     default_auto_field = "portal.ids.RandomIdField"
 
     def ready(self) -> None:
-        # Registers the access policy and the agreement hooks (shares end with agreements).
-        from intel import policies, services  # noqa: F401
+        # Registers the access policy, the agreement hooks (shares end with agreements) and
+        # the demo step.
+        from intel import demo, policies, services  # noqa: F401
