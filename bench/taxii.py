@@ -3,8 +3,9 @@
 The subject is the world's `intel_poll` (bench/seed.py): a programme manager of a partner
 whose view of the agreement's collection holds `scale.poll_objects` objects they see, plus
 RED ones named to a colleague that every page must skip. The poll is what a partner's tool
-runs: `GET /taxii2/api/collections/<id>/objects/?limit=500`, then `next` until `more` is
-false.
+runs: `GET /taxii2/api/collections/<id>/objects/?limit=500` with the person's API token
+(`Authorization: Token ...`; no browser session, so none of its bookkeeping), then `next`
+until `more` is false.
 
 - **Pages:** one warm-up walk, then timed walks (at least `scale.iterations` pages in all):
   p50, p95 and p99 per page; one more walk counts each page's queries, which must be the
@@ -26,7 +27,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.db import connection
 from django.test import Client
@@ -102,8 +103,11 @@ def run(scale: Scale, world: dict, log: Callable[[str], None]) -> dict:
         f"  {subject.user.username} polls {subject.collection.title}: "
         f"{len(subject.visible):,} objects visible, {subject.hidden:,} hidden from them"
     )
-    client = Client()
-    client.force_login(subject.user)
+    # As a partner's tool polls: with the person's API token, no browser session.
+    from portal.services import rotate_api_token
+
+    token = rotate_api_token(actor=subject.user)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
     result: dict = {
         "username": subject.user.username,
         "collection": subject.collection.title,
@@ -126,6 +130,17 @@ def run(scale: Scale, world: dict, log: Callable[[str], None]) -> dict:
     result["page"] = summarise(samples)
     result["queries_per_page"] = counted.queries
     result["queries_identical"] = len(set(counted.queries)) == 1
+    # A page whose count differs from the usual one: which, and what it ran.
+    usual = max(set(counted.queries), key=counted.queries.count)
+    result["odd_pages"] = [
+        {"page": n + 1, "queries": counted.sql[n]}
+        for n, count in enumerate(counted.queries)
+        if count != usual
+    ]
+    for odd in result["odd_pages"]:
+        log(f"  page {odd['page']} ran {len(odd['queries'])} queries:")
+        for sql in odd["queries"]:
+            log(f"    {sql[:120]}")
     page = result["page"]
     log(
         f"  {result['pages']} pages of {LIMIT}, {walks} walks: p50 {page['p50_ms']} ms, "
@@ -147,6 +162,7 @@ class _Walk:
     seconds: list[float]
     queries: list[int]
     cursors: list[str | None]  # the `next` each page was asked with (None: the first)
+    sql: list[list[str]] = field(default_factory=list)  # when counted: each page's queries
 
 
 def _walk(client, subject: PollSubject, *, pages: int | None = None, count=False, **params):
@@ -162,6 +178,7 @@ def _walk(client, subject: PollSubject, *, pages: int | None = None, count=False
             with CaptureQueriesContext(connection) as queries:
                 response = client.get(subject.url, query, HTTP_ACCEPT=ACCEPT)
             walk.queries.append(len(queries.captured_queries))
+            walk.sql.append([q["sql"][:160] for q in queries.captured_queries])
         else:
             response = client.get(subject.url, query, HTTP_ACCEPT=ACCEPT)
         walk.seconds.append(time.perf_counter() - started)
