@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
 
 from agreements import services as agreement_services
@@ -465,7 +465,9 @@ def export_bundle(user, objects=None) -> dict:
     """A STIX bundle of the newest version of every object the user may see (or of the
     given visible objects), with the TLP marking definitions and the owners' identities."""
     visible = access.visible_to(user, StixObject.objects.all())
-    if objects is not None:
+    if isinstance(objects, QuerySet):
+        visible = visible.filter(pk__in=objects.values("pk"))  # a filtered list, as a subquery
+    elif objects is not None:
         visible = visible.filter(pk__in=[o.pk for o in objects])
     versions = StixVersion.objects.filter(object__in=visible.values("pk"), is_last=True)
     owners = Organisation.objects.filter(pk__in=visible.values("owner_id"))

@@ -166,6 +166,9 @@ def check(stix, *, owner: Organisation, default_tlp: str, other_identities: set[
     stix_type = stix.get("type")
     if not isinstance(stix_type, str) or not isinstance(stix.get("id"), str):
         raise ValueError("An object has no type or no id.")
+    if _holds_nul(stix):
+        # PostgreSQL stores no NUL in text or jsonb: refused here, not a server error there.
+        raise ValueError("it holds a NUL character (\\u0000), which cannot be stored.")
     if stix.get("spec_version", "2.1") != "2.1":
         raise ValueError(f"spec_version is {stix.get('spec_version')!r}; only 2.1 is read.")
     if stix_type not in STORED_TYPES:
@@ -236,6 +239,16 @@ def _timestamp(value) -> str:
         return ""
     utc = value.astimezone(datetime.UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 def _without_id(message: str, stix_id: str) -> str:

@@ -339,6 +339,7 @@ SPECTACULAR_SETTINGS = {
         "AgreementKindEnum": "agreements.models.AgreementKind",
         "AgreementStatusEnum": "agreements.models.AgreementStatus",
         "ResourceKindEnum": "resources.models.ResourceKind",
+        "ShareStatusEnum": "resources.models.ShareStatus",  # shares of resources and intel
         "ProjectKindEnum": "projects.models.ProjectKind",
         "ProjectStatusEnum": "projects.models.ProjectStatus",
         "ItemStatusEnum": "projects.models.ItemStatus",

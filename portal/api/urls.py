@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 import agreements.api.urls  # noqa: F401  (each app registers its viewsets on the router)
+import intel.api.urls  # noqa: F401
 import projects.api.urls  # noqa: F401
 import resources.api.urls  # noqa: F401
 from portal.api import views

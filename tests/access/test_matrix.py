@@ -94,10 +94,16 @@ EXPECTED.update(
     }
 )
 
+_OWNER_MEMBERS = {"unrelated": HIDDEN, "same_org_no_role": OK, "granted": OK, "staff": HIDDEN}
 EXPECTED.update(
     {
-        # Intelligence: A's AMBER indicator, shared with B. C and staff must not learn it exists.
+        # Intelligence: A's AMBER indicator, shared with B. Anyone who sees it reports
+        # sightings; only A sees who has it and its history; A's programme managers share.
         ("intel.stixobject", "view"): _PARTIES_ONLY,
+        ("intel.stixobject", "sight"): _PARTIES_ONLY,
+        ("intel.stixobject", "share"): _OWNER_ROLE,
+        ("intel.stixobject", "view_access"): _OWNER_MEMBERS,
+        ("intel.stixobject", "view_history"): _OWNER_MEMBERS,
         # TAXII: the A-B agreement's collection is its parties'; adding objects to it shares
         # them, so it is for programme managers. A status is its poster's (A's admin) alone.
         ("intel.collection", "view"): _PARTIES_ONLY,
@@ -380,7 +386,8 @@ def _kwargs(route: Route, world, target) -> dict:
         elif name == "number":
             values[name] = 1
         elif name == "share_pk":
-            values[name] = world.a_share.pk
+            intel = target is world.a_intel
+            values[name] = (world.a_intel_share if intel else world.a_share).pk
         elif name == "item":
             values[name] = "milestone"
         elif name == "item_pk":

@@ -33,6 +33,7 @@ HIDDEN = {
     "agreements.agreement": lambda world: world.ab_agreement,
     "resources.resource": lambda world: world.a_resource,
     "projects.project": lambda world: world.a_project,
+    "intel.stixobject": lambda world: world.a_intel,
 }
 
 

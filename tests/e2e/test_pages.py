@@ -32,6 +32,9 @@ SHOWCASE = {
     "resources:detail",
     "projects:list",
     "projects:detail",
+    "intel:list",
+    "intel:detail",
+    "intel:connect",
 }
 
 

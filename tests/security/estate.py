@@ -69,6 +69,7 @@ def build_estate() -> Estate:
     _agreements(estate)
     _resources(estate)
     _projects(estate)
+    _intel(estate)
     for model in apps.get_models():
         estate.built[model] = set(model._default_manager.values_list("pk", flat=True))
     return estate
@@ -340,4 +341,34 @@ def _projects(estate: Estate) -> None:
         c_d2=c_d2,
         c_project_b=c_project.participants.get(organisation=b),
         c_project_c=c_project.participants.get(role="coordinator"),
+    )
+
+
+def _intel(estate: Estate) -> None:
+    """A's indicators (one shared with B, one AMBER+STRICT to share), and C's own, shared
+    with B, so C reaches every intelligence route legitimately."""
+    from intel import services as intel_services
+    from intel.markings import TLP2_IDS
+    from tests.intel.conftest import indicator
+
+    def stored(actor, value, **extra):
+        return intel_services.import_objects(actor=actor, raw=indicator(value, **extra)).stored[0]
+
+    def shared(obj, actor, agreement, recipient):
+        return intel_services.share_object(
+            actor=actor, obj=obj, agreement=agreement, recipient=recipient
+        )[0]
+
+    a_intel = stored(estate.a_pm, "198.51.100.81", name="Sec A beacon")
+    strict = [TLP2_IDS["amber_strict"]]
+    a_intel_strict = stored(
+        estate.a_pm, "198.51.100.82", name="Sec A strict beacon", object_marking_refs=strict
+    )
+    c_intel = stored(estate.c_admin, "198.51.100.83", name="Sec C beacon")
+    estate.add(
+        a_intel=a_intel,
+        a_intel_share=shared(a_intel, estate.a_pm, estate.ab_active, estate.b),
+        a_intel_strict=a_intel_strict,
+        c_intel=c_intel,
+        c_intel_share=shared(c_intel, estate.c_admin, estate.cb_active, estate.b),
     )

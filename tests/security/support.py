@@ -18,6 +18,7 @@ WATCHED_APPS = {
     "portal",
     "agreements",
     "resources",
+    "intel",
     "projects",
     "auth",
     "authtoken",

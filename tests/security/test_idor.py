@@ -80,6 +80,12 @@ def _item(where: Where, e, side: str):
     return getattr(e, own if side == "own" else foreign)
 
 
+def _share(where: Where, e, side: str):
+    """A resource's share, or an intelligence object's for the intelligence routes."""
+    intel = "intel" in where.pattern
+    return getattr(e, f"{'c' if side == 'own' else 'a'}_{'intel_share' if intel else 'share'}")
+
+
 CHILDREN = {
     "member_pk": Child(
         own=lambda e, where: e.c_member.membership.pk,
@@ -92,9 +98,9 @@ CHILDREN = {
         foreign_row=lambda e, where: e.ab_draft_party_a,
     ),
     "share_pk": Child(
-        own=lambda e, where: e.c_share.pk,
-        foreign=lambda e, where: e.a_share.pk,
-        foreign_row=lambda e, where: e.a_share,
+        own=lambda e, where: _share(where, e, "own").pk,
+        foreign=lambda e, where: _share(where, e, "foreign").pk,
+        foreign_row=lambda e, where: _share(where, e, "foreign"),
     ),
     # Version numbers count per resource: A's report has a version 2, C's report has not.
     "number": Child(own=lambda e, where: 1, foreign=lambda e, where: 2),
@@ -116,6 +122,7 @@ PARENTS = {
     "agreements.agreement": lambda e: {"pk": e.cb_draft.pk},
     "resources.resource": lambda e: {"pk": e.c_report.pk},
     "projects.project": lambda e: {"pk": e.c_project.pk},
+    "intel.stixobject": lambda e: {"pk": e.c_intel.pk},
 }
 
 
@@ -347,6 +354,8 @@ API_FOREIGN_FIELDS = [
     ("project-submit-deliverable", "versions", lambda e: [e.c_report.versions.get().pk]),
     ("resource-shares", "agreement", lambda e: e.cb_active.pk),
     ("resource-shares", "recipient", lambda e: e.c.slug),
+    ("intel-object-share", "agreement", lambda e: e.cb_active.pk),
+    ("intel-object-share", "recipient", lambda e: e.c.slug),
 ]
 
 

@@ -104,6 +104,7 @@ NO_FORM_PAGE = {
     "portal:sign-out-everywhere": "takes no input",
     "calendar:manage": "one choice; anything else is answered with a message",
     "resources:revoke": "the reason is cut to length on purpose: a revocation never fails",
+    "intel:revoke": "the reason is cut to length on purpose: a revocation never fails",
     "projects:participant-remove": "takes no input",
 }
 
@@ -407,6 +408,7 @@ def _get_kwargs(estate, route) -> dict:
         "agreements.agreement": estate.ab_active.pk,
         "resources.resource": estate.a_report.pk,
         "projects.project": estate.a_project.pk,
+        "intel.stixobject": estate.a_intel.pk,
     }
     kwargs = {}
     for name in route.kwarg_names:

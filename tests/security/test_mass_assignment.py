@@ -139,7 +139,11 @@ def _state(obj) -> dict:
 
 #: Values the server draws at random, so two runs differ: only their shape must agree. A value
 #: sent by the attacker ("AGR-2001-9999") does not have it.
-RANDOM_VALUES = {"reference": re.compile(r"AGR-\d{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")}
+RANDOM_VALUES = {
+    "reference": re.compile(r"AGR-\d{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}"),
+    # A STIX id: the type (its first eight characters must agree), then a random UUID.
+    "stix_id": re.compile(r"[a-z0-9-]+--[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}"),
+}
 
 
 def _differences(clean: dict, attacked: dict) -> dict:

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agreements.models import Agreement, Signature
+from intel.models import IntelShare, StixObject
 from portal.models import Membership
 from projects.models import (
     Contribution,
@@ -156,6 +157,21 @@ def _project_plan() -> dict:
         "end_date": today(200),
         "required_acceptances": 1,
     }
+
+
+def _stix_bundle() -> str:
+    import json
+    import uuid
+
+    from tests.intel.conftest import bundle, indicator
+
+    return json.dumps(bundle(indicator("198.51.100.91", stix_id=f"indicator--{uuid.uuid4()}")))
+
+
+def _created_sighting(e):
+    from intel.models import Sighting
+
+    return e.created(Sighting)
 
 
 def _item(model, name):
@@ -466,6 +482,58 @@ WEB_WRITES = [
         lambda e: {"reason": "Superseded."},
         subject=named("a_project"),
     ),
+    # --- Intelligence -------------------------------------------------------------------
+    Write(
+        "intel:create-indicator",
+        "POST",
+        "a_pm",
+        lambda e: {},
+        lambda e: {
+            "name": "Sec new beacon",
+            "pattern": "[ipv4-addr:value = '198.51.100.90']",
+            "valid_from": f"{today()}T10:00",
+            "tlp": "amber",
+            "data_category": "threat_intelligence",
+        },
+        subject=latest(StixObject),
+    ),
+    Write(
+        "intel:import",
+        "POST",
+        "a_pm",
+        lambda e: {},
+        lambda e: {
+            "format": "stix",
+            "text": _stix_bundle(),
+            "default_tlp": "green",
+            "data_category": "threat_intelligence",
+        },
+        subject=latest(StixObject),
+    ),
+    Write(
+        "intel:share",
+        "POST",
+        "a_pm",
+        _pk("a_intel_strict"),
+        lambda e: {"option": f"{e.ab_active.pk}:{e.b.pk}", **_reauth(e, "a_pm")},
+        subject=latest(IntelShare),
+    ),
+    Write(
+        "intel:revoke",
+        "POST",
+        "a_pm",
+        lambda e: {"pk": e.a_intel.pk, "share_pk": e.a_intel_share.pk},
+        lambda e: {"reason": "No longer needed."},
+        subject=named("a_intel_share"),
+    ),
+    Write(
+        "intel:sighting",
+        "POST",
+        "b_member",
+        _pk("a_intel"),
+        lambda e: {"count": 3, "first_seen": f"{today(-1)}T08:00", "tlp": "amber"},
+        subject=latest(StixObject),
+    ),
 ]
 
 API_WRITES = [
@@ -596,6 +664,39 @@ API_WRITES = [
         lambda e: {"pk": e.a_report.pk, "share_pk": e.a_share.pk},
         lambda e: {"reason": "No longer needed."},
         subject=named("a_share"),
+    ),
+    # --- Intelligence ---------------------------------------------------------------------
+    Write(
+        "intel-import-list",
+        "POST",
+        "a_pm",
+        lambda e: {},
+        lambda e: {"bundle": _stix_bundle(), "default_tlp": "green"},
+        subject=latest(StixObject),
+    ),
+    Write(
+        "intel-object-share",
+        "POST",
+        "a_pm",
+        _pk("a_intel_strict"),
+        lambda e: {"agreement": e.ab_active.pk, "recipient": e.b.slug, **_reauth(e, "a_pm")},
+        subject=latest(IntelShare),
+    ),
+    Write(
+        "intel-object-revoke",
+        "POST",
+        "a_pm",
+        lambda e: {"pk": e.a_intel.pk, "share_pk": e.a_intel_share.pk},
+        lambda e: {"reason": "No longer needed."},
+        subject=named("a_intel_share"),
+    ),
+    Write(
+        "intel-object-sightings",
+        "POST",
+        "b_pm",
+        _pk("a_intel"),
+        lambda e: {"count": 2, "first_seen": f"{today(-2)}T10:00:00Z", "tlp": "amber"},
+        subject=_created_sighting,
     ),
     # --- Projects -------------------------------------------------------------------------
     Write(
