@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -39,7 +39,7 @@ from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMix
 from portal.forms import add_service_errors
 from portal.models import Role
 from portal.vocabulary import TLP
-from resources.forms import RevokeForm
+from resources import views as resources_views
 from resources.models import ShareStatus
 from resources.views import TLP_GUIDANCE, TLP_RANK
 
@@ -290,29 +290,11 @@ class ShareView(ObjectAccessMixin, DialogMixin, FormView):
         return self.done()
 
 
-class RevokeShareView(ObjectAccessMixin, View):
+class RevokeShareView(resources_views.RevokeShareView):
     """Ends one share at once: the object leaves the partner's views and TAXII collections."""
 
     model = StixObject
-    access_action = "share"
-    http_method_names = ["post"]
-
-    def post(self, request, *args, **kwargs):
-        share = get_object_or_404(
-            self.object.shares.select_related("recipient"), pk=kwargs["share_pk"]
-        )
-        form = RevokeForm(request.POST)
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""  # always valid
-        try:
-            services.revoke_share(actor=request.user, share=share, reason=reason)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(
-                request,
-                _("Share with %(who)s revoked: their access has ended.") % {"who": share.recipient},
-            )
-        return redirect(self.object)
+    revoke = staticmethod(services.revoke_share)
 
 
 class SightingView(ObjectAccessMixin, DialogMixin, FormView):

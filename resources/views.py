@@ -10,6 +10,7 @@ from django.db.models import Case, IntegerField, Prefetch, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, View
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -305,11 +306,13 @@ class ShareView(ObjectAccessMixin, FormView):
 
 
 class RevokeShareView(ObjectAccessMixin, View):
-    """Ends one share at once: the recipient loses access with this request."""
+    """Ends one share at once: the recipient loses access with this request. Intelligence
+    objects use it too, with their own model and service."""
 
     model = Resource
     access_action = "share"
     http_method_names = ["post"]
+    revoke = staticmethod(services.revoke_share)
 
     def post(self, request, *args, **kwargs):
         share = get_object_or_404(
@@ -318,11 +321,12 @@ class RevokeShareView(ObjectAccessMixin, View):
         form = RevokeForm(request.POST)
         reason = form.cleaned_data["reason"] if form.is_valid() else ""  # always valid
         try:
-            services.revoke_share(actor=request.user, share=share, reason=reason)
+            self.revoke(actor=request.user, share=share, reason=reason)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(
-                request, f"Share with {share.recipient} revoked: their access has ended."
+                request,
+                _("Share with %(who)s revoked: their access has ended.") % {"who": share.recipient},
             )
         return redirect(self.object)
