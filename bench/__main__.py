@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import gc
 import sys
 import time
 
@@ -85,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import compare, latency, report, throughput
 
+    # As portal.wsgi does in a server worker: start-up's objects, and here the harness's own,
+    # stay out of the collector's walks, so a pause measures what requests leave behind.
+    gc.freeze()
+
     result = {
         "started_at": stamp.isoformat(timespec="seconds"),
         "scale": scale.as_dict(),
@@ -127,12 +132,13 @@ def main(argv: list[str] | None = None) -> int:
             f"  {t['requests_per_s']} req/s, p95 {t['p95_ms']} ms, p99 {t['p99_ms']} ms, "
             f"{t['errors']} errors, worker peak RSS {t['worker_peak_rss_mb']} MB"
         )
-    other = report.latest("large" if scale.name == "small" else "small")
+    other_scale = "large" if scale.name == "small" else "small"
+    other = report.latest(other_scale, part=args.only) or report.latest(other_scale)
     result["growth"] = report.growth(result, other)
     result["targets"] = report.targets(result, result["growth"])
     result["elapsed_s"] = round(time.monotonic() - started, 1)
     result["machine"]["load_average_end"] = environment.load_average()
-    json_path, md_path = report.save(result, stamp.strftime("%Y-%m-%d"))
+    json_path, md_path = report.save(result, stamp.strftime("%Y-%m-%d"), part=args.only)
     log("targets (issues 7 and 14; they apply at large scale):")
     for t in result["targets"]:
         mark = "met" if t["met"] else "n/a" if t["met"] is None else "MISSED"

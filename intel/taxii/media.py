@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -16,6 +19,28 @@ class TaxiiRenderer(JSONRenderer):
     media_type = TAXII_21
     format = "taxii"
     charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, Envelope):
+            return data.render()
+        return super().render(data, accepted_media_type, renderer_context)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A TAXII envelope of objects that are JSON text already (as stored), written around
+    them: a page of 500 objects is neither parsed nor dumped again."""
+
+    more: bool
+    next: str | None
+    objects: list[str]
+
+    def render(self) -> bytes:
+        head = {"more": self.more} | ({"next": self.next} if self.next else {})
+        text = json.dumps(head, separators=(",", ":"))
+        if self.objects:
+            text = f'{text[:-1]},"objects":[{",".join(self.objects)}]}}'
+        return text.encode()
 
 
 class TaxiiNegotiation(BaseContentNegotiation):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,6 +22,7 @@ from intel import collections, services, stix
 from intel.models import TaxiiStatus
 from intel.taxii import errors, media, paging
 from intel.taxii.auth import BasicTokenAuthentication
+from portal.api.auth import TokenAuthentication
 from portal.api.base import SignedInAPIMixin
 
 
@@ -124,7 +125,7 @@ class ObjectListView(TaxiiView):
         collection = self.collection()
         query = paging.read_query(request.query_params, scope="objects")
         found = paging.page(request.user, collection, query)
-        body = _envelope(found, "objects", [e.data for e in found.entries])
+        body = media.Envelope(found.more, found.next, [e.json for e in found.entries])
         return Response(body, headers=found.date_headers())
 
     def post(self, request, collection_id):
@@ -159,7 +160,7 @@ class ObjectView(TaxiiView):
         found = paging.page(request.user, collection, query)
         if not found.entries and not paging.exists(request.user, collection, object_id):
             raise errors.not_found()
-        body = _envelope(found, "objects", [e.data for e in found.entries])
+        body = media.Envelope(found.more, found.next, [e.json for e in found.entries])
         return Response(body, headers=found.date_headers())
 
 

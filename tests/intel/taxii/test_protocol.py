@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from agreements import services as agreement_services
 from intel import collections, markings, services
+from intel.models import CollectionEntry
 from portal import throttle
 from portal.models import AuditEvent
 from tests.agreements.conftest import draft_between, fresh_reauth, sign_by_all
@@ -232,6 +233,21 @@ def test_paging_walks_markings_then_objects_once_each_with_date_headers(taxii):
             assert page["X-TAXII-Date-Added-First"] == dates[0]
             assert page["X-TAXII-Date-Added-Last"] == dates[-1]
     assert pages[0]["X-TAXII-Date-Added-First"] == "2022-10-01T00:00:00.000000Z"
+
+
+def test_entries_added_at_the_same_instant_are_each_served_once_across_pages(taxii):
+    """A share of many objects at once gives them one date_added: the cursor's position
+    (date_added, then the entry's id) must still split them across pages exactly."""
+    objects = shared(taxii, *(indicator(f"198.51.100.{n}") for n in range(1, 8)))
+    CollectionEntry.objects.filter(object__in=objects).update(date_added=timezone.now())
+    # Entry ids are not sequential: within the instant, the id decides the order.
+    in_order = CollectionEntry.objects.filter(viewer=taxii.b).order_by("id")
+    expected = [*MARKINGS, *in_order.values_list("object__stix_id", flat=True)]
+    assert sorted(expected[5:]) == sorted(obj.stix_id for obj in objects)
+    b = taxii.as_(taxii.b_member)
+    for limit in ("1", "2", "3"):
+        pages = walk(b, taxii.ab_url + "objects/", limit=limit)
+        assert [stix_id for page in pages for stix_id in ids(page)] == expected
 
 
 def test_a_tampered_foreign_or_reused_cursor_is_refused(taxii):
