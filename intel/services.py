@@ -461,9 +461,12 @@ def carry_shares_over(old: Agreement, new: Agreement) -> None:
 # --- Reading ------------------------------------------------------------------------------
 
 
-def export_bundle(user, objects=None) -> dict:
+def export_bundle(user, objects=None, *, via: str, query: dict | None = None) -> dict:
     """A STIX bundle of the newest version of every object the user may see (or of the
-    given visible objects), with the TLP marking definitions and the owners' identities."""
+    given visible objects), with the TLP marking definitions and the owners' identities.
+
+    An export takes intelligence out of the portal: it is recorded, with what was asked for
+    (`query`: the filters and search, as sent) and how many objects went."""
     visible = access.visible_to(user, StixObject.objects.all())
     if isinstance(objects, QuerySet):
         visible = visible.filter(pk__in=objects.values("pk"))  # a filtered list, as a subquery
@@ -474,6 +477,15 @@ def export_bundle(user, objects=None) -> dict:
     content = [v.data for v in versions.order_by("object__added_at", "pk").iterator(2000)]
     from intel import markings
 
+    membership = getattr(user, "membership", None)
+    audit.record(
+        user,
+        "intel.exported",
+        organisation=membership.organisation if membership else None,
+        via=via,
+        query={name: value for name, value in (query or {}).items() if value},
+        exported=len(content),
+    )
     return {
         "type": "bundle",
         "id": f"bundle--{uuid.uuid4()}",

@@ -445,7 +445,7 @@ class ExportView(SignedInMixin, View):
             listing = StixObjectListView()
             listing.setup(request)
             objects = listing.get_queryset()
-        bundle = services.export_bundle(request.user, objects)
+        bundle = services.export_bundle(request.user, objects, via="page", query=request.GET.dict())
         response = HttpResponse(
             json.dumps(bundle, indent=1, ensure_ascii=False),
             content_type="application/stix+json;version=2.1",

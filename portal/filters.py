@@ -5,6 +5,7 @@ import datetime
 import django_filters
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from portal import access, audit_log
@@ -40,15 +41,19 @@ def organisation_filter(label: str, **kwargs) -> django_filters.ModelChoiceFilte
         label=label,
         queryset=_organisations_visible_to_requester,
         to_field_name="slug",
-        widget=OrganisationPicker(attrs={"placeholder": "Short name"}),
-        error_messages={"invalid_choice": "No organisation has the short name “%(value)s”."},
+        widget=OrganisationPicker(attrs={"placeholder": _("Short name")}),
+        error_messages={"invalid_choice": _("No organisation has the short name “%(value)s”.")},
         **kwargs,
     )
 
 
 class OrganisationFilter(django_filters.FilterSet):
-    country = django_filters.ChoiceFilter(choices=list(countries), empty_label="Any country")
-    kind = django_filters.ChoiceFilter(choices=OrganisationKind.choices, empty_label="Any kind")
+    country = django_filters.ChoiceFilter(
+        label=_("Country"), choices=list(countries), empty_label=_("Any country")
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=OrganisationKind.choices, empty_label=_("Any kind")
+    )
 
     class Meta:
         model = Organisation
@@ -57,21 +62,21 @@ class OrganisationFilter(django_filters.FilterSet):
 
 class MemberFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(
-        label="Role",
-        empty_label="Any role",
+        label=_("Role"),
+        empty_label=_("Any role"),
         method="filter_role",
         choices=[
-            ("org_admin", "Organisation admin"),
-            ("programme_manager", "Programme manager"),
-            ("signatory", "Signatory"),
-            ("reviewer", "Reviewer"),
+            ("org_admin", _("Organisation admin")),
+            ("programme_manager", _("Programme manager")),
+            ("signatory", _("Signatory")),
+            ("reviewer", _("Reviewer")),
         ],
     )
     status = django_filters.ChoiceFilter(
-        label="Status",
-        empty_label="Any status",
+        label=_("Status"),
+        empty_label=_("Any status"),
         method="filter_status",
-        choices=[("active", "Active"), ("deactivated", "Deactivated")],
+        choices=[("active", _("Active")), ("deactivated", _("Deactivated"))],
     )
 
     def filter_role(self, queryset, name, value):
@@ -86,7 +91,7 @@ class AuditEventFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_to", _("The end date is before the start date."))
         return cleaned
 
 
@@ -95,7 +100,7 @@ def _date_filter(label: str, method: str) -> django_filters.DateFilter:
         label=label,
         method=method,
         input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD, for example 2026-03-31."},
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD, for example 2026-03-31.")},
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
@@ -105,17 +110,17 @@ class AuditEventFilter(django_filters.FilterSet):
     included). The action and object type lists hold only what the log contains."""
 
     actor = django_filters.CharFilter(
-        label="Actor", field_name="actor_label", lookup_expr="icontains", max_length=150
+        label=_("Actor"), field_name="actor_label", lookup_expr="icontains", max_length=150
     )
-    action = django_filters.ChoiceFilter(label="Action", empty_label="Any action", choices=[])
+    action = django_filters.ChoiceFilter(label=_("Action"), empty_label=_("Any action"), choices=[])
     object_type = django_filters.ChoiceFilter(
-        label="Object type", empty_label="Any type", choices=[]
+        label=_("Object type"), empty_label=_("Any type"), choices=[]
     )
     object_id = django_filters.CharFilter(
-        label="Object id", method="filter_object_id", max_length=64
+        label=_("Object id"), method="filter_object_id", max_length=64
     )
-    date_from = _date_filter("From (UTC)", "filter_date_from")
-    date_to = _date_filter("To (UTC)", "filter_date_to")
+    date_from = _date_filter(_("From (UTC)"), "filter_date_from")
+    date_to = _date_filter(_("To (UTC)"), "filter_date_to")
 
     class Meta:
         form = AuditEventFilterForm

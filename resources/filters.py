@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from portal.filters import organisation_filter
 from portal.vocabulary import TLP, DataCategory
@@ -13,17 +14,19 @@ SHARED_BY_US = "shared_by_us"
 
 class ResourceFilter(django_filters.FilterSet):
     scope = django_filters.ChoiceFilter(
-        label="Show",
-        choices=[(SHARED_WITH_US, "Shared with us"), (SHARED_BY_US, "Shared by us")],
+        label=_("Show"),
+        choices=[(SHARED_WITH_US, _("Shared with us")), (SHARED_BY_US, _("Shared by us"))],
         method="filter_scope",
-        empty_label="Everything I can see",
+        empty_label=_("Everything I can see"),
     )
-    kind = django_filters.ChoiceFilter(choices=ResourceKind.choices, empty_label="Any kind")
-    tlp = django_filters.ChoiceFilter(label="TLP", choices=TLP.choices, empty_label="Any TLP")
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=ResourceKind.choices, empty_label=_("Any kind")
+    )
+    tlp = django_filters.ChoiceFilter(label=_("TLP"), choices=TLP.choices, empty_label=_("Any TLP"))
     data_category = django_filters.ChoiceFilter(
-        label="Category", choices=DataCategory.choices, empty_label="Any category"
+        label=_("Category"), choices=DataCategory.choices, empty_label=_("Any category")
     )
-    owner = organisation_filter("Owner")
+    owner = organisation_filter(_("Owner"))
 
     class Meta:
         model = Resource

@@ -30,7 +30,6 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from intel import correlation, misp, services, stix
-from intel.api.filters import StixObjectFilter
 from intel.api.serializers import (
     MISP_FORMAT,
     BundleRefusalSerializer,
@@ -44,6 +43,7 @@ from intel.api.serializers import (
     SightingSummarySerializer,
     StixObjectSerializer,
 )
+from intel.filters import StixObjectFilter
 from intel.models import IntelShare, StixObject, StixVersion
 from portal import reauth
 from portal.api.base import AccessViewSet, SignedInAPIMixin
@@ -281,7 +281,10 @@ class ExportViewSet(AccessViewSet):
     @extend_schema(responses={200: BundleSerializer})
     def list(self, request):
         objects = self.filter_queryset(self.get_queryset())
-        return Response(services.export_bundle(request.user, objects=objects))
+        bundle = services.export_bundle(
+            request.user, objects, via="api", query=request.query_params.dict()
+        )
+        return Response(bundle)
 
 
 def _bundle(objects: list) -> dict:

@@ -133,6 +133,14 @@ def test_list_filters_and_search(intel):
     assert names({"owner": intel.a.slug}) == [SECRET_NAME, "Green scanner", "Lockbit sample"]
     assert names({"owner": intel.b.slug}) == []
     assert names({"agreement": intel.ab_agreement.pk}) == [SECRET_NAME]
+    # The reference, as the list page and the TAXII collections name an agreement.
+    assert names({"agreement": intel.ab_agreement.reference}) == [SECRET_NAME]
+    assert names({"data_category": "threat_intelligence"}) == [
+        SECRET_NAME,
+        "Green scanner",
+        "Lockbit sample",
+    ]
+    assert names({"data_category": "incidents"}) == []
     assert names({"search": "203.0.113.9"}) == ["Green scanner"]  # an observable value
     assert names({"search": "phishing"}) == [SECRET_NAME, "Green scanner"]  # the description
     assert names({"search": "ipv4-addr:value = '198.51"}) == [SECRET_NAME]  # the pattern
@@ -143,7 +151,7 @@ def test_list_filters_and_search(intel):
     assert client.get(OBJECTS, {"tlp": "purple"}).status_code == 400
     unknown = client.get(OBJECTS, {"agreement": 10**6})
     assert unknown.status_code == 400
-    assert unknown.json()["message"] == f"agreement: No agreement has the id “{10**6}”."
+    assert unknown.json()["message"] == f"agreement: You are party to no agreement “{10**6}”."
 
 
 def test_the_list_costs_the_same_queries_for_one_object_and_for_thirty(intel):
@@ -539,3 +547,23 @@ def test_the_export_is_filtered_like_the_list(intel):
     body = api(intel.a_member).get(EXPORT, {"tlp": "green"}).json()
 
     assert [o["id"] for o in body["objects"] if o["type"] == "indicator"] == [green.stix_id]
+
+
+def test_every_export_is_in_the_audit_trail_with_what_was_asked_and_how_much_went(intel):
+    store(intel, indicator(name="Amber one"))
+    store(intel, indicator("203.0.113.9", name="Green one"), default_tlp="green")
+    client = api(intel.a_member)
+    client.get(EXPORT, {"tlp": "green"})
+    web = APIClient()
+    web.force_login(intel.a_member)
+    web.get("/intel/export/", {"q": "amber"})
+
+    events = AuditEvent.objects.filter(action="intel.exported").order_by("pk")
+    assert [(e.actor_id, e.organisation_id) for e in events] == [
+        (intel.a_member.pk, intel.a.pk),
+        (intel.a_member.pk, intel.a.pk),
+    ]
+    # (Each event also carries the client's address, as every event does.)
+    api_export, page_export = ({k: v for k, v in e.details.items() if k != "ip"} for e in events)
+    assert api_export == {"via": "api", "query": {"tlp": "green"}, "exported": 1}
+    assert page_export == {"via": "page", "query": {"q": "amber"}, "exported": 1}
