@@ -4,7 +4,8 @@ The object is in the middle. Around it are the objects it is related to:
 - through `relationship` objects whose source_ref or target_ref is it (sources on the left,
   targets on the right);
 - a relationship's own source and target;
-- the objects a report, grouping, note or opinion references (`object_refs`, on the right).
+- the objects a report, grouping, note or opinion references (`object_refs`, on the right),
+  and the reports, groupings, notes and opinions that reference it (on the left).
 
 Every related object is looked up through the access layer, so an object the viewer may not
 see is not drawn at all: no blank node, no edge, no count. Colours are SVG presentation
@@ -94,6 +95,22 @@ def relations(user, obj: StixObject, data: dict) -> list[Relation]:
             found.append((str(rel.get("source_ref")), label, True, version.object))
         elif rel.get("source_ref") == sid and rel.get("target_ref") != sid:
             found.append((str(rel.get("target_ref")), label, False, version.object))
+    # Reports, groupings, notes and opinions that reference it, on the left. The JSON text
+    # narrows them portably (PostgreSQL and SQLite alike); the list itself decides.
+    referring = (
+        StixVersion.objects.filter(
+            is_last=True,
+            object__type__in=REFERRING_TYPES,
+            object__in=visible.values("pk"),
+            data__object_refs__icontains=sid,
+        )
+        .exclude(object=obj)
+        .select_related("object")
+        .order_by("object__added_at", "pk")[: PER_SIDE * 4]
+    )
+    for version in referring:
+        if sid in (version.data.get("object_refs") or []):
+            found.append((version.object.stix_id, _("refers to"), True, None))
     ends = _visible_ends(visible, {entry[0] for entry in found}, obj)
     seen, result = set(), []
     for stix_id, label, incoming, via in found:

@@ -7,7 +7,7 @@ any worker can serve the next page, and grants revoked between two pages count a
 `next` is a signed cursor (django.core.signing, salted) that names the requester, the
 collection and a hash of the query (every parameter but `next`, limit as served), and carries
 the position of the last entry served. A cursor changed by hand, or used by someone else, for
-another collection or with other filters, is refused with a 400.
+another collection or with other filters, is refused with a 400; so is one older than a day.
 
 The five TLP 2.0 marking definitions are in every collection: virtual entries added on
 2022-10-01, ordered before every real entry, filtered and paged like them.
@@ -39,6 +39,9 @@ MAX_LIMIT = 1000
 MAX_VALUES = 100
 MARKING_DATE = datetime.datetime(2022, 10, 1, tzinfo=datetime.UTC)
 SALT = "intel.taxii.next"
+#: A walk takes minutes; a cursor kept for days is a stale bookmark, and a client that
+#: polls again starts from added_after, not from an old cursor.
+CURSOR_MAX_AGE = datetime.timedelta(hours=24)
 
 #: The filters each kind of listing takes (TAXII 2.1, sections 5.3, 5.5, 5.6 and 5.8);
 #: others are ignored, as the specification asks.
@@ -207,7 +210,9 @@ def _position(user, collection: Collection, query: Query) -> list | None:
         return None
     refused = BadQuery(_("The next cursor is not valid for this request."))
     try:
-        payload = signing.loads(query.next, salt=SALT)
+        payload = signing.loads(query.next, salt=SALT, max_age=CURSOR_MAX_AGE)
+    except signing.SignatureExpired:
+        raise BadQuery(_("The next cursor has expired: start again from the first page.")) from None
     except signing.BadSignature:
         raise refused from None
     if not isinstance(payload, dict) or (

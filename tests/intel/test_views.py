@@ -289,10 +289,14 @@ def test_the_graph_draws_only_what_the_viewer_may_see(intel, client):
         the_report,
         relationship(shared_indicator, hidden_malware),
         relationship(shared_indicator, visible_tool, "related-to"),
+        report("Internal assessment", shared_indicator),
     )
     by_name = {o.type if o.type == "relationship" else o.name: o for o in stored}
     for obj in stored:
-        if obj.name != "Hidden implant 7K" and obj.type != "relationship":
+        if (
+            obj.name not in ("Hidden implant 7K", "Internal assessment")
+            and obj.type != "relationship"
+        ):
             share_with_b(intel, obj)
     rel_to_tool = StixObject.objects.get(type="relationship", name__contains="related-to")
     share_with_b(intel, rel_to_tool)
@@ -308,11 +312,15 @@ def test_the_graph_draws_only_what_the_viewer_may_see(intel, client):
     assert drawn == {"Shared beacon", "Shared scanner"}
     assert f'href="{by_name["Shared beacon"].get_absolute_url()}"' in body
 
+    # The report that references the beacon is drawn on its page too (coming in); A's
+    # internal assessment of it is not, for B.
     page = client.get(by_name["Shared beacon"].get_absolute_url())
-    assert {(r.other.name, r.label) for r in page.context["relations"]} == {
-        ("Shared scanner", "related-to")
+    assert {(r.other.name, r.label, r.incoming) for r in page.context["relations"]} == {
+        ("Shared scanner", "related-to", False),
+        ("Campaign report", "refers to", True),
     }
     assert "Hidden implant 7K" not in page.content.decode()
+    assert "Internal assessment" not in page.content.decode()
 
     # Relationships are named by the objects they join, where B may see them.
     listing = client.get("/intel/?type=relationship").content.decode()
@@ -325,6 +333,8 @@ def test_the_graph_draws_only_what_the_viewer_may_see(intel, client):
     assert {(r.other.name, r.label) for r in page.context["relations"]} == {
         ("Shared scanner", "related-to"),
         ("Hidden implant 7K", "indicates"),
+        ("Campaign report", "refers to"),
+        ("Internal assessment", "refers to"),
     }
 
 

@@ -2,9 +2,11 @@
 types, credentials, filters, paging, POST and status. The independent clients are in
 test_clients.py, against the live server."""
 
+import datetime
 import json
 import uuid
 
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -266,6 +268,19 @@ def test_a_tampered_foreign_or_reused_cursor_is_refused(taxii):
         response = client.get(where, params)
         assert response.status_code == 400, params
         assert response.json()["http_status"] == "400"
+
+
+def test_a_cursor_kept_past_a_day_is_refused_with_a_way_forward(taxii):
+    shared(taxii, indicator())
+    b = taxii.as_(taxii.b_member)
+    url = taxii.ab_url + "objects/"
+    cursor = b.get(url, {"limit": "2"}).json()["next"]
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=23)):
+        assert b.get(url, {"limit": "2", "next": cursor}).status_code == 200
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=25)):
+        response = b.get(url, {"limit": "2", "next": cursor})
+    assert response.status_code == 400
+    assert "start again from the first page" in response.json()["description"]
 
 
 def test_invalid_filters_are_400s(taxii):
