@@ -144,6 +144,23 @@ def measure(call: Callable[[], object], scale: Scale, check: Callable[[object], 
     return {**summarise(samples), "queries": len(queries.captured_queries)}
 
 
+def measure_side_by_side(calls: dict[str, Callable[[], object]], scale: Scale) -> dict:
+    """Time several ways of doing the same thing in turns (the order rotating each round),
+    so that a shared machine's slow minute falls on all of them alike and their ratio is
+    read from the same moments."""
+    names = list(calls)
+    for _ in range(scale.warmup):
+        for name in names:
+            calls[name]()
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(scale.iterations):
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            started = time.perf_counter()
+            calls[name]()
+            samples[name].append(time.perf_counter() - started)
+    return {name: summarise(times) for name, times in samples.items()}
+
+
 def run(scale: Scale, subjects: list[Subject], log: Callable[[str], None]) -> list[dict]:
     from portal import access
     from resources.models import Resource

@@ -295,7 +295,7 @@ def _indicator(n: int) -> dict:
 
 
 def _compare(scale: Scale, subject: PollSubject, cursors: list, log) -> list[dict]:
-    from bench.latency import measure
+    from bench.latency import measure, measure_side_by_side
 
     # Full pages, as the library's comparison uses, from the start, the middle and the end;
     # then the last page, which holds what is left: its few entries measure the fixed cost
@@ -314,16 +314,15 @@ def _compare(scale: Scale, subject: PollSubject, cursors: list, log) -> list[dic
             "naive": _naive(subject, cursor),
             "floor": _floor(subject, cursor),
         }
-        expected, results = None, {}
+        expected = variants["ours"]()
         for variant, call in variants.items():
-            ids = call()
-            if expected is None:
-                expected = ids
-            elif ids != expected:
+            if call() != expected:
                 raise RuntimeError(f"{name}: {variant} returned other entries than ours")
-            # Naive guardian takes seconds a page: a few timed runs say enough.
-            runs = scale if variant != "naive" else replace(scale, warmup=1, iterations=5)
-            results[variant] = measure(call, runs, lambda _ids: None)
+        # Ours and the floor in turns, so their ratio is read from the same moments; naive
+        # guardian takes most of a second a page, and a few runs say enough.
+        results = measure_side_by_side({v: variants[v] for v in ("ours", "floor")}, scale)
+        naive_runs = replace(scale, warmup=1, iterations=5)
+        results["naive"] = measure(variants["naive"], naive_runs, lambda _ids: None)
         ours = results["ours"]["p50_ms"]
         row = {
             "page": name,
