@@ -483,7 +483,8 @@ def export_bundle(user, objects=None, *, via: str, query: dict | None = None) ->
         "intel.exported",
         organisation=membership.organisation if membership else None,
         via=via,
-        query={name: value for name, value in (query or {}).items() if value},
+        # What was asked for, bounded: a query string is whatever the client sent.
+        query={name[:40]: value[:200] for name, value in list((query or {}).items())[:20] if value},
         exported=len(content),
     )
     return {

@@ -99,6 +99,18 @@ def record_refusal(
     )
 
 
+def _without_nul(value):
+    """Details with U+0000 taken out of every string: PostgreSQL's jsonb cannot hold it, and
+    the trail must record what a request sent (a query string, a name) whatever it sent."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
 def _append(
     actor,
     action: str,
@@ -118,7 +130,9 @@ def _append(
         details["ip"] = ip
     # Store exactly what is hashed: a JSON round trip turns dates, UUIDs and tuples into the
     # plain values the database gives back.
-    clean_details = json.loads(json.dumps(details, cls=DjangoJSONEncoder), parse_float=_json_number)
+    clean_details = _without_nul(
+        json.loads(json.dumps(details, cls=DjangoJSONEncoder), parse_float=_json_number)
+    )
     with transaction.atomic():
         _lock_chain()
         prev_hash = (

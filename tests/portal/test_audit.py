@@ -323,3 +323,14 @@ def test_verify_audit_names_a_history_entry_whose_hash_was_rewritten(
 
     assert f"event #{event.pk}:" in message
     assert "does not match its hash (altered)" in message
+
+
+@pytest.mark.django_db
+def test_an_event_keeps_what_a_request_sent_even_a_nul_and_the_chain_holds(world):
+    # PostgreSQL's jsonb cannot store U+0000; the trail must not fail on what a client sent.
+    event = audit.record(
+        world.a_member, "intel.exported", query={"q\x00": "a\x00b", "n": [1, "c\x00"]}
+    )
+    event.refresh_from_db()
+    assert event.details["query"] == {"q": "ab", "n": [1, "c"]}
+    assert audit.verify_chain().intact
