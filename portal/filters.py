@@ -59,6 +59,21 @@ class OrganisationFilter(django_filters.FilterSet):
         model = Organisation
         fields = ["country", "kind"]
 
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        # The select offers the countries the person's directory holds; any country code
+        # stays a valid filter (an API client's ?country=SE finds none rather than a 400).
+        present = set(
+            _organisations_visible_to_requester(request)
+            .order_by()
+            .values_list("country", flat=True)
+            .distinct()
+        )
+        field = self.filters["country"].field
+        field.widget.choices = [
+            choice for choice in field.choices if choice[0] == "" or choice[0] in present
+        ]
+
 
 class MemberFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(

@@ -10,6 +10,20 @@ def test_directory_filters_by_kind_and_country(world, client):
     assert "Borealis Cyber Centre" in body and "Atlantis National CSIRT" not in body
 
 
+def test_the_country_filter_offers_only_countries_the_directory_holds(world, client):
+    client.force_login(world.c_member)
+    response = client.get("/organisations/")
+    field = response.context["filterset"].form.fields["country"]
+    offered = [code for code, _ in field.widget.choices]
+    # The world's three nations (EE, FI, PL), after "Any country"; nothing else.
+    assert offered == ["", "EE", "FI", "PL"]
+    body = response.content.decode()
+    assert ">Finland</option>" in body and ">Sweden</option>" not in body
+    # Any country code still filters: one with no organisation finds none, with no error.
+    empty = client.get("/organisations/?country=SE")
+    assert empty.status_code == 200 and empty.context["paginator"].count == 0
+
+
 def test_directory_paginates_and_keeps_filters_across_pages(world, client):
     for n in range(30):
         OrganisationFactory(name=f"Zeta Partner {n:02d}", slug=f"zeta-{n:02d}", country="SE")
