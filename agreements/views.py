@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView
 
 from agreements import diff, lifecycle, services
@@ -23,15 +24,18 @@ from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMix
 from portal.forms import ReauthenticationForm, add_service_errors
 from portal.models import Role
 
-#: Buttons on the detail page: access action, state transition, URL name, label.
+#: Buttons on the detail page: (access action, transition, URL name, label, kind).
+#: A "next" action moves the agreement on: the first one the person may take is the page's
+#: primary button. "danger" undoes or ends something: those sit apart, styled as such, and
+#: each opens a page that says what will happen before it is confirmed.
 ACTIONS = [
-    ("edit", "edit", "agreements:edit", "Edit draft"),
-    ("submit", "submit", "agreements:submit", "Submit for signature"),
-    ("withdraw", "withdraw", "agreements:withdraw", "Withdraw for changes"),
-    ("sign", "sign", "agreements:sign", "Sign"),
-    ("sign", "decline", "agreements:decline", "Decline"),
-    ("amend", "amend", "agreements:amend", "Amend"),
-    ("terminate", "terminate", "agreements:terminate", "Terminate"),
+    ("submit", "submit", "agreements:submit", gettext_lazy("Submit for signature"), "next"),
+    ("sign", "sign", "agreements:sign", gettext_lazy("Sign"), "next"),
+    ("edit", "edit", "agreements:edit", gettext_lazy("Edit draft"), "other"),
+    ("amend", "amend", "agreements:amend", gettext_lazy("Amend"), "other"),
+    ("withdraw", "withdraw", "agreements:withdraw", gettext_lazy("Withdraw for changes"), "danger"),
+    ("sign", "decline", "agreements:decline", gettext_lazy("Decline"), "danger"),
+    ("terminate", "terminate", "agreements:terminate", gettext_lazy("Terminate"), "danger"),
 ]
 
 
@@ -98,10 +102,22 @@ class AgreementDetailView(ObjectAccessMixin, DetailView):
         amendment = Agreement.objects.filter(supersedes=agreement).first()
         if amendment is not None and not access.can(user, "view", amendment):
             amendment = None
+        # The person's own signature of this version, if they gave one.
+        signed_by_me = next(
+            (
+                s
+                for s in signatures
+                if s.user_id == user.pk
+                and s.voided_at is None
+                and s.content_hash == agreement.content_hash
+            ),
+            None,
+        )
         context.update(
             parties=parties,
             signatures=signatures,
-            actions=self._actions(),
+            signed_by_me=signed_by_me,
+            actions=self._actions(signed_by_me),
             own_party=next(
                 (
                     p
@@ -122,14 +138,19 @@ class AgreementDetailView(ObjectAccessMixin, DetailView):
         )
         return context
 
-    def _actions(self):
+    def _actions(self, signed_by_me) -> dict[str, list[tuple[str, str]]]:
+        """The person's actions by kind; once they have signed, signing and declining are
+        done and no longer offered."""
         agreement, user = self.object, self.request.user
-        return [
-            (url_name, label)
-            for action, transition, url_name, label in ACTIONS
-            if lifecycle.machine.allows(agreement, transition)
-            and access.can(user, action, agreement)
-        ]
+        found: dict[str, list[tuple[str, str]]] = {"next": [], "other": [], "danger": []}
+        for action, transition, url_name, label, kind in ACTIONS:
+            if action == "sign" and signed_by_me is not None:
+                continue
+            if lifecycle.machine.allows(agreement, transition) and access.can(
+                user, action, agreement
+            ):
+                found[kind].append((url_name, label))
+        return found
 
 
 class AgreementCreateView(RoleRequiredMixin, FormView):

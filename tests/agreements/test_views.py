@@ -60,6 +60,58 @@ def test_detail_offers_each_person_only_their_actions(draft, people, client):
     assert "0 of 1" in member_page  # per-party signature progress
 
 
+def _primary(body: str) -> list[str]:
+    """The labels of the page's primary buttons."""
+    return [
+        label.strip() for label in re.findall(r'class="button button-primary"[^>]*>([^<]+)<', body)
+    ]
+
+
+def _dangerous(body: str) -> list[str]:
+    head = body.split('class="page-actions-danger"', 1)
+    return (
+        re.findall(r'button-quiet-danger"[^>]*>([^<]+)<', head[1].split("</span>", 1)[0])
+        if len(head) == 2
+        else []
+    )
+
+
+def test_the_primary_button_is_the_next_step_and_what_undoes_sits_apart(draft, people, client):
+    client.force_login(people.a_pm)
+    body = client.get(draft.get_absolute_url()).content.decode()
+    assert _primary(body) == ["Submit for signature"]
+    assert "Edit draft" in body and "Edit draft" not in _primary(body)
+
+    services.submit(actor=people.a_pm, agreement=draft)
+    body = client.get(draft.get_absolute_url()).content.decode()
+    assert _primary(body) == [] and _dangerous(body) == ["Withdraw for changes"]
+
+    client.force_login(people.b_signatory)
+    body = client.get(draft.get_absolute_url()).content.decode()
+    assert _primary(body) == ["Sign"] and _dangerous(body) == ["Decline"]
+
+
+def test_a_signatory_who_signed_sees_it_and_is_not_offered_to_sign_again(draft, people, client):
+    services.submit(actor=people.a_pm, agreement=draft)
+    services.sign(actor=people.b_signatory, agreement=draft, reauthentication=fresh_reauth())
+    client.force_login(people.b_signatory)
+    body = client.get(draft.get_absolute_url()).content.decode()
+    signed = Signature.objects.get(user=people.b_signatory).signed_at
+    assert f"You signed on {signed:%-d %b %Y} at {signed:%H:%M} UTC." in body
+    assert f"/agreements/{draft.pk}/sign/" not in body
+    assert f"/agreements/{draft.pk}/decline/" not in body
+
+
+def test_a_signed_agreement_leads_with_its_certificate(active, people, client):
+    client.force_login(people.a_pm)
+    body = client.get(active.get_absolute_url()).content.decode()
+    assert _primary(body) == ["Download certificate (PDF)"] and "Amend" in body
+    client.force_login(people.a_signatory)
+    body = client.get(active.get_absolute_url()).content.decode()
+    assert _primary(body) == ["Download certificate (PDF)"]
+    assert _dangerous(body) == ["Terminate"]
+
+
 def test_pm_drafts_through_the_form_with_clear_errors(people, client):
     client.force_login(people.a_pm)
     response = client.post(
