@@ -127,6 +127,15 @@ def add_grant_source(model: type[Model], source: GrantSource) -> None:
     policy_for(model).sources.append(source)
 
 
+def add_naming(model: type[Model], naming: Callable[[object], QuerySet]) -> None:
+    """Let a later app name people in an earlier app's grants (a project's reviewers open
+    the resources linked as evidence): their grants follow each change of the person's
+    standing, as the model's own namings do."""
+    policy = policy_for(model)
+    earlier = policy.naming
+    policy.naming = naming if earlier is None else (lambda user: earlier(user) | naming(user))
+
+
 def add_rule(
     model: type[Model], action: str, check: RuleCheck, message: str, *, role: str = ""
 ) -> None:

@@ -6,6 +6,8 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agreements.forms import DateInput
 from agreements.models import Agreement
@@ -23,6 +25,7 @@ from projects.models import (
     ReviewDecision,
 )
 from resources.models import Resource, ResourceVersion
+from resources.services import REAUTH_TLP
 
 User = get_user_model()
 
@@ -326,15 +329,29 @@ class SubmitItemForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required after the due date.",
     )
+    open_to_reviewers = forms.BooleanField(
+        label=gettext_lazy("Let the reviewers open what my organisation owns"),
+        required=False,
+        initial=True,
+        help_text=gettext_lazy(
+            "For the time of the review, the assigned reviewers may open the linked resources "
+            "your organisation owns that they cannot open now. TLP:AMBER+STRICT and TLP:RED "
+            "need your password: open those to them from the project page afterwards."
+        ),
+    )
 
-    def __init__(self, *args, user, is_milestone: bool, is_late: bool, **kwargs):
+    def __init__(self, *args, user, is_milestone: bool, is_late: bool, project, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         if not is_late:  # asked only when there is something to explain
             del self.fields["late_justification"]
         visible = access.visible_to(user, Resource.objects.all())
+        # Who could not open each option, said next to it: the submitter links knowingly.
+        self.blocked = services.reviewers_who_cannot_open(project, visible)
         if is_milestone:
             del self.fields["versions"]
             self.fields["resources"].queryset = visible.order_by("title")
+            self.fields["resources"].label_from_instance = lambda r: self._label(r, r.title)
         else:
             del self.fields["resources"]
             self.fields["versions"].queryset = (
@@ -342,9 +359,37 @@ class SubmitItemForm(forms.Form):
                 .select_related("resource")
                 .order_by("resource__title", "-number")
             )
-            self.fields["versions"].label_from_instance = lambda v: (
-                f"{v.resource.title}, v{v.number} ({v.original_name})"
+            self.fields["versions"].label_from_instance = lambda v: self._label(
+                v.resource, f"{v.resource.title}, v{v.number} ({v.original_name})"
             )
+
+    def _label(self, resource, label: str) -> str:
+        people = self.blocked.get(resource.pk)
+        if not people:
+            return label
+        names = ", ".join(sorted(p.get_full_name() or p.get_username() for p in people))
+        return _("%(label)s (the reviewers who cannot open it: %(names)s)") % {
+            "label": label,
+            "names": names,
+        }
+
+    def linked(self) -> list:
+        data = self.cleaned_data
+        if "resources" in self.fields:
+            return list(data.get("resources") or ())
+        return [v.resource for v in data.get("versions") or ()]
+
+    def resources_to_open(self) -> list:
+        """The linked resources the reviewers are to open: the submitter's organisation's,
+        that some reviewer cannot open, and that need no re-authentication."""
+        if not self.cleaned_data.get("open_to_reviewers"):
+            return []
+        organisation_id = self.user.membership.organisation_id
+        return [
+            r
+            for r in {r.pk: r for r in self.linked()}.values()
+            if r.owner_id == organisation_id and r.tlp not in REAUTH_TLP and self.blocked.get(r.pk)
+        ]
 
 
 class ReviewForm(forms.Form):

@@ -280,6 +280,58 @@ class Review(models.Model):
         return f"{self.get_decision_display()} by {self.reviewer}"
 
 
+class ReviewAccess(models.Model):
+    """The owner of a linked resource lets a submission's reviewers open it for the review.
+
+    It is a grant source on the resource (projects.policies): each assigned reviewer who may
+    still review the project gets a named grant while the project is active. A TLP:RED
+    resource goes only to the reviewers named here, when it was given; any other TLP to every
+    reviewer assigned while the access lasts. The owner can end it; unassignment, the loss of
+    the reviewer role and the project's end take it away without anyone acting.
+    """
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="review_accesses")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="review_accesses")
+    milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    deliverable = models.ForeignKey(
+        Deliverable, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    #: For TLP:RED: exactly who may open it. Empty for the other TLPs.
+    named_reviewers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["granted_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(milestone__isnull=False, deliverable__isnull=True)
+                | Q(milestone__isnull=True, deliverable__isnull=False),
+                name="review_access_for_one_item",
+            ),
+            models.UniqueConstraint(
+                fields=["resource", "project"],
+                condition=Q(ended_at__isnull=True),
+                name="one_open_review_access",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reviewers of {self.project.acronym} may open {self.resource}"
+
+    @property
+    def item(self):
+        return self.milestone or self.deliverable
+
+
 class DateChange(models.Model):
     """A due date moved after the baseline was frozen, and why: slip stays visible."""
 

@@ -3,16 +3,22 @@ a project; the coordinator's programme managers steer it; the partner that leads
 package submits its items; assigned reviewers review."""
 
 from django.conf import settings
+from django.db.models import Q
 
 from portal import access
+from portal.vocabulary import TLP
 from projects.models import (
     Participant,
     ParticipantRole,
     Project,
     ProjectGroupObjectPermission,
+    ProjectStatus,
     ProjectUserObjectPermission,
+    ReviewAccess,
     ReviewerAssignment,
 )
+from resources import policies as resource_policies
+from resources.models import Resource
 
 
 def participant_grants(project: Project):
@@ -90,6 +96,11 @@ def is_participant_programme_manager(user, project: Project) -> bool:
     )
 
 
+def is_participant_programme_manager_of_any_role(user, project: Project) -> bool:
+    m = _membership(user)
+    return bool(m and m.programme_manager and participant_of(user, project))
+
+
 def is_assigned_reviewer(user, project: Project) -> bool:
     m = _membership(user)
     return bool(m and m.reviewer and project.reviewers.filter(user_id=user.pk).exists())
@@ -118,6 +129,12 @@ access.register(
             "review": access.Rule(
                 is_assigned_reviewer, "Only reviewers assigned to this project can review."
             ),
+            # Letting the reviewers open linked evidence; the service also asks the
+            # resource's "share", so only its owner's programme managers get that far.
+            "open_evidence": access.Rule(
+                is_participant_programme_manager_of_any_role,
+                "Only a programme manager of a participating organisation can do this.",
+            ),
             "view_history": access.Rule(
                 is_participant_member, "Only participants see the history."
             ),
@@ -127,3 +144,55 @@ access.register(
         },
     )
 )
+
+
+# --- The reviewers open the evidence they judge ------------------------------------------------
+
+
+def review_access_holders(review_access: ReviewAccess) -> list[int]:
+    """The ids of the people a review access lets open its resource, now: the project's
+    eligible reviewers while it is active and the access has not ended, and for TLP:RED only
+    those of them the owner named."""
+    project = review_access.project
+    if review_access.ended_at is not None or project.status != ProjectStatus.ACTIVE:
+        return []
+    if not project.agreement.is_live():  # the tick that suspends the project may lag
+        return []
+    holders = [assignment.user_id for assignment in eligible_reviewers(project)]
+    if review_access.resource.tlp == TLP.RED:
+        named = {user.pk for user in review_access.named_reviewers.all()}
+        holders = [pk for pk in holders if pk in named]
+    return holders
+
+
+def open_review_accesses(resource: Resource):
+    return (
+        ReviewAccess.objects.filter(resource=resource, ended_at=None)
+        .select_related("project__agreement", "milestone", "deliverable", "resource__owner")
+        .prefetch_related("named_reviewers")
+    )
+
+
+def review_access_grants(resource: Resource):
+    for review_access in open_review_accesses(resource):
+        reason = (
+            f"Reviewer of {review_access.project.acronym} {review_access.item.code}: "
+            f"{resource.owner} lets the reviewers open it for the review."
+        )
+        for user_id in review_access_holders(review_access):
+            yield access.Grant("view", user_id=user_id, reason=reason)
+
+
+def holds_review_access(user, resource: Resource) -> bool:
+    """The download re-check: the facts now, whatever the stored grants say."""
+    return any(user.pk in review_access_holders(ra) for ra in open_review_accesses(resource))
+
+
+access.add_grant_source(Resource, review_access_grants)
+access.add_naming(
+    Resource,
+    lambda user: Resource.objects.filter(
+        Q(review_accesses__ended_at=None) & Q(review_accesses__project__reviewers__user=user)
+    ),
+)
+resource_policies.live_access_checks.append(holds_review_access)

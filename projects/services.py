@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from agreements import services as agreement_services
 from agreements.models import Agreement, AgreementKind
-from portal import access, audit
+from portal import access, audit, reauth
 from portal.models import Membership, Organisation
 from portal.notifications import notify
+from portal.vocabulary import TLP
 from projects import lifecycle
 from projects.models import (
     Contribution,
@@ -32,11 +33,14 @@ from projects.models import (
     ProjectKind,
     ProjectStatus,
     Review,
+    ReviewAccess,
     ReviewDecision,
     ReviewerAssignment,
     WorkPackage,
 )
 from projects.policies import eligible_reviewers, is_eligible_reviewer, participant_of
+from resources.models import Resource
+from resources.services import REAUTH_TLP
 
 GOVERNING_KINDS = {AgreementKind.JOINT_RD, AgreementKind.MOU}
 #: The dates a plan may use. A far-off date is a typing mistake, and at the calendar's very
@@ -176,6 +180,7 @@ def remove_participant(*, actor, participant: Participant) -> None:
         slug = participant.organisation.slug
         participant.delete()
         access.sync_object(project)
+        _sync_review_evidence(project)
         audit.record(actor, "project.participant_removed", project, participant=slug)
 
 
@@ -200,6 +205,7 @@ def assign_reviewer(*, actor, project: Project, user) -> ReviewerAssignment:
             project=project, user=user, assigned_by=actor
         )
         access.sync_object(project)
+        _sync_review_evidence(project)
         audit.record(actor, "project.reviewer_assigned", project, reviewer=user.get_username())
         notify(
             [user],
@@ -218,6 +224,7 @@ def unassign_reviewer(*, actor, assignment: ReviewerAssignment) -> None:
         username = assignment.user.get_username()
         assignment.delete()
         access.sync_object(project)
+        _sync_review_evidence(project)
         audit.record(actor, "project.reviewer_unassigned", project, reviewer=username)
 
 
@@ -238,6 +245,7 @@ def activate(*, actor, project: Project) -> Project:
         project.baseline_frozen_at = timezone.now()
         lifecycle.project_machine.apply(project, "activate")
         project.save()
+        _sync_review_evidence(project)
         audit.record(actor, "project.activated", project, baseline_frozen=True)
         _notify_participants(project, f"{project.acronym} is active", "Its baseline is frozen.")
     return project
@@ -351,8 +359,14 @@ def submit_item(
     resources: Iterable = (),
     versions: Iterable = (),
     late_justification: str = "",
+    open_to_reviewers: Iterable = (),
 ):
-    """The responsible partner submits evidence; a late submission says why."""
+    """The responsible partner submits evidence; a late submission says why.
+
+    open_to_reviewers: linked resources of the submitter's organisation that the reviewers
+    may open for the review (open_evidence_to_reviewers; not RED or AMBER+STRICT, which
+    take a re-authentication of their own). The owners of the other linked resources that
+    the reviewers cannot open are asked to, when they take part in the project."""
     project = Project.objects.get(pk=item.project_id)  # the state as it is now
     access.require(actor, "submit", project)
     if item.work_package.lead.organisation_id != actor.membership.organisation_id:
@@ -386,6 +400,10 @@ def submit_item(
         if isinstance(item, Deliverable) and versions:
             item.linked_versions.add(*versions)
         audit.record(actor, "project.item_submitted", project, item=item.code, round=item.round)
+        for resource in open_to_reviewers:
+            if open_review_access(item=item, resource=resource) is None:
+                open_evidence_to_reviewers(actor=actor, item=item, resource=resource)
+        _ask_owners_to_open(project, item)
         notify(
             [a.user for a in eligible_reviewers(project)],
             kind="project.item_submitted",
@@ -443,6 +461,148 @@ def review_item(*, actor, item, decision: str, comment: str = "") -> Review:
             url=project.get_absolute_url(),
         )
     return review
+
+
+# --- The reviewers open the evidence --------------------------------------------------------
+
+
+def linked_resources(item) -> list[Resource]:
+    """The resources a milestone or deliverable links as evidence."""
+    if isinstance(item, Milestone):
+        return list(item.linked_resources.select_related("owner"))
+    return list(
+        Resource.objects.filter(pk__in=item.linked_versions.values("resource")).select_related(
+            "owner"
+        )
+    )
+
+
+def reviewers_who_cannot_open(project: Project, resources: Iterable[Resource]) -> dict:
+    """For each resource, the eligible reviewers of the project who cannot open it: one
+    access query per reviewer, whatever the number of resources."""
+    resources = list(resources)
+    blocked: dict[int, list] = {r.pk: [] for r in resources}
+    if not resources:
+        return blocked
+    for assignment in eligible_reviewers(project):
+        seen = set(
+            access.visible_to(assignment.user, Resource.objects.filter(pk__in=blocked)).values_list(
+                "pk", flat=True
+            )
+        )
+        for pk, names in blocked.items():
+            if pk not in seen:
+                names.append(assignment.user)
+    return blocked
+
+
+def open_review_access(*, item, resource: Resource) -> ReviewAccess | None:
+    return ReviewAccess.objects.filter(
+        project_id=item.project_id, resource=resource, ended_at=None
+    ).first()
+
+
+def open_evidence_to_reviewers(
+    *,
+    actor,
+    item,
+    resource: Resource,
+    reauthentication: reauth.Reauthentication | None = None,
+) -> ReviewAccess:
+    """The owner lets the project's reviewers open a resource linked to a submission, for
+    the time of the review. TLP:RED goes to the reviewers assigned now, by name, after the
+    owner re-authenticates, as for a RED share; nobody can pass it on, since only the owner
+    shares."""
+    project = Project.objects.select_related("agreement").get(pk=item.project_id)
+    access.require(actor, "open_evidence", project)
+    access.require(actor, "share", resource)
+    if resource.pk not in {r.pk for r in linked_resources(item)}:
+        raise ValidationError(f"{resource} is not linked to {item.code}.")
+    if project.status != ProjectStatus.ACTIVE:
+        raise ValidationError(
+            f"{project.acronym} is {project.get_status_display().lower()}: nobody reviews now."
+        )
+    reviewers = [a.user for a in eligible_reviewers(project)]
+    if not reviewers:
+        raise ValidationError(f"{project.acronym} has no reviewer assigned yet.")
+    with transaction.atomic():
+        resource = Resource.objects.select_for_update().get(pk=resource.pk)
+        if resource.tlp in REAUTH_TLP:
+            reauth.require_recent(reauthentication)
+        if open_review_access(item=item, resource=resource) is not None:
+            raise ValidationError(
+                f"The reviewers of {project.acronym} may already open {resource}."
+            )
+        review_access = ReviewAccess.objects.create(
+            resource=resource, project=project, granted_by=actor, **{_item_field(item): item}
+        )
+        if resource.tlp == TLP.RED:
+            review_access.named_reviewers.set(reviewers)
+        access.sync_object(resource)
+        audit.record(
+            actor,
+            "resource.review_access_granted",
+            resource,
+            project=project.acronym,
+            item=item.code,
+            tlp=resource.tlp,
+            named_users=sorted(u.get_username() for u in reviewers)
+            if resource.tlp == TLP.RED
+            else [],
+        )
+        notify(
+            reviewers,
+            kind="project.review_access_granted",
+            title=f"You may open “{resource.title}” for {project.acronym} {item.code}",
+            body=f"{resource.owner} opened it to the reviewers for the review.",
+            url=resource.get_absolute_url(),
+        )
+    return review_access
+
+
+def end_review_access(*, actor, review_access: ReviewAccess) -> ReviewAccess:
+    """The owner takes the evidence back before the review ends: the reviewers lose it now."""
+    access.require(actor, "share", review_access.resource)
+    with transaction.atomic():
+        review_access = ReviewAccess.objects.select_for_update().get(pk=review_access.pk)
+        if review_access.ended_at is not None:
+            raise ValidationError("The reviewers' access already ended.")
+        review_access.ended_at, review_access.ended_by = timezone.now(), actor
+        review_access.save(update_fields=["ended_at", "ended_by"])
+        access.sync_object(review_access.resource)
+        audit.record(
+            actor,
+            "resource.review_access_ended",
+            review_access.resource,
+            project=review_access.project.acronym,
+        )
+    return review_access
+
+
+def _ask_owners_to_open(project: Project, item) -> None:
+    """The participants owning evidence that reviewers cannot open hear of it. An owner that
+    does not take part in the project is told nothing: it may not learn of the project."""
+    blocked = reviewers_who_cannot_open(project, linked_resources(item))
+    participants = set(project.participants.values_list("organisation_id", flat=True))
+    for resource in linked_resources(item):
+        if not blocked[resource.pk] or resource.owner_id not in participants:
+            continue
+        managers = Membership.objects.filter(
+            organisation_id=resource.owner_id, programme_manager=True, user__is_active=True
+        ).select_related("user")
+        notify(
+            [m.user for m in managers],
+            kind="project.review_access_asked",
+            title=f"Reviewers of {project.acronym} {item.code} cannot open “{resource.title}”",
+            body="It is linked as evidence. You may let the reviewers open it for the review.",
+            url=f"{project.get_absolute_url()}#{_item_field(item)}-{item.pk}",
+        )
+
+
+def _sync_review_evidence(project: Project) -> None:
+    """Who reviews, and whether the project runs, decide who opens its evidence."""
+    for resource in Resource.objects.filter(review_accesses__project=project).distinct():
+        access.sync_object(resource)
 
 
 # --- Contributions and exercises --------------------------------------------------------------
@@ -517,6 +677,7 @@ def suspend_projects_of(agreement: Agreement) -> None:
     for project in Project.objects.filter(agreement=agreement, status=ProjectStatus.ACTIVE):
         lifecycle.project_machine.apply(project, "suspend")
         project.save(update_fields=["status"])
+        _sync_review_evidence(project)
         audit.record(None, "project.suspended", project, reason=f"{agreement.label} ended")
         _notify_participants(
             project, f"{project.acronym} is suspended", f"{agreement.label} ended."
@@ -533,6 +694,7 @@ def carry_projects_over(old: Agreement, new: Agreement) -> None:
             if project.status == ProjectStatus.ACTIVE:
                 lifecycle.project_machine.apply(project, "suspend")
             project.save(update_fields=["status"])
+            _sync_review_evidence(project)
             audit.record(None, "project.suspended", project, reason=" ".join(problem.messages))
             continue
         project.agreement = new
@@ -614,6 +776,7 @@ def _transition(actor, project, name, *, reason="", required_reason=False):
         project = _locked(project)
         lifecycle.project_machine.apply(project, name)
         project.save()
+        _sync_review_evidence(project)
         audit.record(actor, f"project.{project.status}", project, reason=reason)
         _notify_participants(
             project, f"{project.acronym} is {project.get_status_display().lower()}", reason

@@ -32,6 +32,16 @@ urlpatterns = [
     path(f"{item}/due-date/", views.DueDateView.as_view(), name="item-due-date"),
     path(f"{item}/submit/", views.SubmitItemView.as_view(), name="item-submit"),
     path(f"{item}/review/", views.ReviewItemView.as_view(), name="item-review"),
+    path(
+        f"{item}/evidence/<int:resource_pk>/open/",
+        views.OpenEvidenceView.as_view(),
+        name="evidence-open",
+    ),
+    path(
+        f"{item}/evidence/<int:resource_pk>/close/",
+        views.CloseEvidenceView.as_view(),
+        name="evidence-close",
+    ),
     path("<int:pk>/activate/", views.ActivateView.as_view(), name="activate"),
     path("<int:pk>/suspend/", views.SuspendView.as_view(), name="suspend"),
     path("<int:pk>/resume/", views.ResumeView.as_view(), name="resume"),

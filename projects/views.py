@@ -15,14 +15,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, View
 
-from portal import access, audit
+from portal import access, audit, reauth
 from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
-from portal.forms import add_service_errors
+from portal.forms import ReauthenticationForm, add_service_errors
 from portal.models import Role
-from projects import gantt, health, lifecycle, services
+from portal.vocabulary import TLP
+from projects import gantt, health, lifecycle, policies, services
 from projects.filters import ProjectFilter
 from projects.forms import (
     ContributionForm,
@@ -48,9 +51,11 @@ from projects.models import (
     ParticipantRole,
     Project,
     Review,
+    ReviewAccess,
     ReviewDecision,
 )
 from resources.models import Resource, ResourceVersion
+from resources.services import REAUTH_TLP
 
 #: The URL's `item` segment, and the model it names.
 ITEM_MODELS = {"milestone": Milestone, "deliverable": Deliverable}
@@ -159,10 +164,58 @@ class Link:
 
     url: str = ""
     label: str = ""
+    #: For the owner's programme managers while the project runs: the reviewers who cannot
+    #: open it and where to let them, or where to end the access they were given.
+    blocked: tuple[str, ...] = ()
+    open_url: str = ""
+    close_url: str = ""
 
     @property
     def hidden(self) -> bool:
         return not self.url
+
+
+class _Evidence:
+    """What the owner's programme manager may do about the evidence the reviewers judge:
+    asked once per page, in a fixed number of queries."""
+
+    def __init__(self, who: _Viewer, items):
+        self.project = who.project
+        self.owned: dict[int, Resource] = {}
+        if who.work_open and who.is_programme_manager:
+            for item in items:
+                for resource in _linked(item):
+                    if resource.owner_id == who.organisation_id:
+                        self.owned[resource.pk] = resource
+        self.blocked = services.reviewers_who_cannot_open(self.project, self.owned.values())
+        self.opened = set(
+            ReviewAccess.objects.filter(
+                project=self.project, ended_at=None, resource_id__in=self.owned
+            ).values_list("resource_id", flat=True)
+        )
+
+    def link(self, item, resource: Resource, label: str) -> Link:
+        if resource.pk not in self.owned:
+            return Link(resource.get_absolute_url(), label)
+        kwargs = {
+            "pk": self.project.pk,
+            "item": _item_kind(item),
+            "item_pk": item.pk,
+            "resource_pk": resource.pk,
+        }
+        if resource.pk in self.opened:
+            return Link(
+                resource.get_absolute_url(),
+                label,
+                close_url=reverse("projects:evidence-close", kwargs=kwargs),
+            )
+        blocked = tuple(_person(user) for user in self.blocked.get(resource.pk, ()))
+        return Link(
+            resource.get_absolute_url(),
+            label,
+            blocked=blocked,
+            open_url=reverse("projects:evidence-open", kwargs=kwargs) if blocked else "",
+        )
 
 
 class ProjectDetailView(ObjectAccessMixin, DetailView):
@@ -207,8 +260,9 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
                 and participant.role != ParticipantRole.COORDINATOR
                 and participant.pk not in kept
             )
+        evidence = _Evidence(who, items)
         for item in items:
-            _describe_item(item, who, visible, running, today)
+            _describe_item(item, who, visible, evidence, running, today)
         own = next((p for p in participants if p.organisation_id == who.organisation_id), None)
         project_health = health.health(project, today, items=items)
         context.update(
@@ -329,7 +383,22 @@ def _visible_resources(user, items) -> set[int]:
     return set(visible.values_list("pk", flat=True))
 
 
-def _links(item, visible: set[int]) -> list[Link]:
+def _linked(item) -> list[Resource]:
+    """The resources an item links, from what the page prefetched."""
+    if isinstance(item, Milestone):
+        return list(item.linked_resources.all())
+    return [v.resource for v in item.linked_versions.all()]
+
+
+def _item_kind(item) -> str:
+    return "milestone" if isinstance(item, Milestone) else "deliverable"
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _links(item, visible: set[int], evidence: _Evidence) -> list[Link]:
     """Links to what the person may see; for the rest only the fact, never a title."""
     if isinstance(item, Milestone):
         pairs = [(r, r.title) for r in item.linked_resources.all()]
@@ -339,16 +408,18 @@ def _links(item, visible: set[int]) -> list[Link]:
             for v in item.linked_versions.all()
         ]
     return [
-        Link(resource.get_absolute_url(), label) if resource.pk in visible else Link()
+        evidence.link(item, resource, label) if resource.pk in visible else Link()
         for resource, label in pairs
     ]
 
 
-def _describe_item(item, who: _Viewer, visible: set[int], running: bool, today) -> None:
+def _describe_item(
+    item, who: _Viewer, visible: set[int], evidence: _Evidence, running: bool, today
+) -> None:
     """Attach what the page shows about one milestone or deliverable."""
-    item.kind = "milestone" if isinstance(item, Milestone) else "deliverable"
+    item.kind = _item_kind(item)
     item.overdue = running and health.is_overdue(item, today)
-    item.links = _links(item, visible)
+    item.links = _links(item, visible, evidence)
     rounds = defaultdict(list)
     for review in item.reviews.all():
         rounds[review.round].append(review)
@@ -808,6 +879,7 @@ class SubmitItemView(ItemPage):
             "user": self.request.user,
             "is_milestone": isinstance(self.item, Milestone),
             "is_late": timezone.localdate() > self.item.due_date,
+            "project": self.object,
         }
 
     def get_initial(self):
@@ -822,6 +894,7 @@ class SubmitItemView(ItemPage):
             resources=data.get("resources") or (),
             versions=data.get("versions") or (),
             late_justification=data.get("late_justification", ""),
+            open_to_reviewers=form.resources_to_open(),
         )
         return f"{item.code} submitted: the reviewers have been asked to review it."
 
@@ -852,8 +925,9 @@ class ReviewItemView(ItemPage):
 
     def get_context_data(self, **kwargs):
         visible = _visible_resources(self.request.user, [self.item])
+        evidence = _Evidence(_Viewer(self.request.user, self.object), [self.item])
         return super().get_context_data(
-            links=_links(self.item, visible),
+            links=_links(self.item, visible, evidence),
             hidden_resource_text=HIDDEN_RESOURCE,
             earlier_reviews=list(
                 self.item.reviews.select_related("reviewer").order_by("round", "pk")
@@ -871,6 +945,108 @@ class ReviewItemView(ItemPage):
         if review.decision == ReviewDecision.REQUEST_CHANGES:
             return f"{self.item.code} was sent back with your comments."
         return f"Your acceptance of {self.item.code} is recorded."
+
+
+class EvidencePage(ItemPage):
+    """The owner's page about one resource linked to an item: `<resource_pk>` must be linked
+    there and visible to the person, or the page does not exist for them."""
+
+    access_action = "open_evidence"  # the project's; the resource's "share" is asked too
+    transition = "work"
+
+    def prepare(self):
+        super().prepare()
+        linked = {r.pk: r for r in services.linked_resources(self.item)}
+        resource = linked.get(self.kwargs["resource_pk"])
+        if resource is None or not access.can(self.request.user, "view", resource):
+            raise Http404
+        access.require(self.request.user, "share", resource)
+        self.resource = resource
+        self.review_access = services.open_review_access(item=self.item, resource=resource)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(resource=self.resource, **kwargs)
+
+
+class OpenEvidenceView(EvidencePage):
+    button = _("Let the reviewers open it")
+
+    @property
+    def heading(self):
+        return _("Let the reviewers of %(code)s open “%(title)s”") % {
+            "code": self.item.code,
+            "title": self.resource.title,
+        }
+
+    @property
+    def lede(self):
+        reviewers = ", ".join(_person(a.user) for a in policies.eligible_reviewers(self.object))
+        if self.resource.tlp == TLP.RED:
+            return _(
+                "It is TLP:RED: only the reviewers assigned now may open it, by name (%(names)s), "
+                "and none of them can pass it on. Access ends when they are unassigned, lose "
+                "the reviewer role, or %(project)s stops running."
+            ) % {"names": reviewers, "project": self.object.acronym}
+        return _(
+            "The reviewers assigned to %(project)s (%(names)s, and any assigned later) may open "
+            "and download it for the review. Nobody can pass it on. Access ends when a reviewer "
+            "is unassigned or loses the reviewer role, when %(project)s stops running, or when "
+            "you end it."
+        ) % {"names": reviewers or _("none yet"), "project": self.object.acronym}
+
+    def get_form_class(self):
+        return ReauthenticationForm if self.resource.tlp in REAUTH_TLP else forms.Form
+
+    def item_problem(self):
+        if self.review_access is not None:
+            return _("The reviewers may already open it.")
+        return ""
+
+    def perform(self, form):
+        reauthentication = None
+        if self.resource.tlp in REAUTH_TLP:
+            reauthentication = reauth.reauthenticate(
+                self.request.user,
+                password=form.cleaned_data["password"],
+                otp=form.cleaned_data.get("otp", ""),
+            )
+        services.open_evidence_to_reviewers(
+            actor=self.request.user,
+            item=self.item,
+            resource=self.resource,
+            reauthentication=reauthentication,
+        )
+        return _("The reviewers of %(code)s may now open “%(title)s”.") % {
+            "code": self.item.code,
+            "title": self.resource.title,
+        }
+
+
+class CloseEvidenceView(EvidencePage):
+    button = _("End their access")
+    danger = True
+
+    @property
+    def heading(self):
+        return _("End the reviewers' access to “%(title)s”") % {"title": self.resource.title}
+
+    @property
+    def lede(self):
+        return _(
+            "The reviewers of %(project)s lose it at once, unless it is shared with their "
+            "organisation under an agreement. They still see that %(code)s links a resource."
+        ) % {"project": self.object.acronym, "code": self.item.code}
+
+    def item_problem(self):
+        if self.review_access is None:
+            return _("The reviewers have no access to end.")
+        return ""
+
+    def perform(self, form):
+        if self.review_access is None:
+            raise ValidationError(self.item_problem())
+        services.end_review_access(actor=self.request.user, review_access=self.review_access)
+        return _("The reviewers can no longer open “%(title)s”.") % {"title": self.resource.title}
 
 
 # --- Lifecycle --------------------------------------------------------------------------------

@@ -79,6 +79,11 @@ def may_read_access_report(user, resource: Resource) -> bool:
     )
 
 
+#: Further facts, from later apps, under which a person holds live access to a resource
+#: (a project's reviewers open its evidence). Each answers (user, resource) -> bool.
+live_access_checks: list = []
+
+
 def holds_live_access(user, resource: Resource) -> bool:
     """Re-checked on every download: grants may lag an agreement's end until tick runs."""
     if is_owner_member(user, resource) or resource.tlp == TLP.CLEAR:
@@ -89,7 +94,7 @@ def holds_live_access(user, resource: Resource) -> bool:
     live = Share.objects.live().filter(resource=resource, recipient_id=m.organisation_id)
     if resource.tlp == TLP.RED:
         live = live.filter(recipient_users=user)
-    return live.exists()
+    return live.exists() or any(check(user, resource) for check in live_access_checks)
 
 
 def may_read_agreement_access_report(user, agreement) -> bool:

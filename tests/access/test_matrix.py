@@ -91,6 +91,7 @@ EXPECTED.update(
         ("projects.project", "manage"): _PARTY_ROLE,
         ("projects.project", "submit"): _PARTY_ROLE,
         ("projects.project", "review"): _PARTY_ROLE,
+        ("projects.project", "open_evidence"): _PARTY_ROLE,
     }
 )
 
@@ -275,6 +276,7 @@ def _add_project(world) -> None:
         tlp="amber",
         due_date=today + datetime.timedelta(days=60),
     )
+    world.a_milestone.linked_resources.add(world.a_resource)
     project_services.assign_reviewer(actor=world.a_pm, project=project, user=world.a_admin)
     world.extra["a_project"] = project
     world.extra["a_participant"] = project.participants.get(organisation=world.b)
@@ -393,6 +395,8 @@ def _kwargs(route: Route, world, target) -> dict:
         elif name == "item_pk":
             deliverable = "deliverable" in route.pattern
             values[name] = (world.a_deliverable if deliverable else world.a_milestone).pk
+        elif name == "resource_pk":
+            values[name] = world.a_resource.pk  # linked to A's milestone as its evidence
         elif name == "participant_pk":
             values[name] = world.a_participant.pk
         elif name == "token":
