@@ -74,3 +74,53 @@ def test_accept_request_changes_and_resubmit(under_review, new_page, clock):
     assert world.ms2.status == ItemStatus.SUBMITTED
     assert world.ms2.round == 2
     assert world.ms2.evidence == "Signed report D-7b on the wiki."
+
+
+@pytest.fixture
+def evidence_to_judge(e2e_world, consortium):  # noqa: F811
+    """SENTINEL is active with two panel reviewers; B leads WP2 and owns an AMBER report
+    that nobody outside B can open."""
+    from tests.resources.conftest import new_resource
+
+    world = consortium
+    for reviewer in (world.reviewer_1, world.reviewer_2):
+        services.assign_reviewer(actor=world.a_pm, project=world.project, user=reviewer)
+    services.activate(actor=world.a_pm, project=world.project)
+    world.extra["report"] = new_resource(
+        world, actor=world.b_pm, title="Borealis pilot calibration log"
+    )
+    return world
+
+
+def test_a_reviewer_opens_the_linked_evidence_and_accepts(evidence_to_judge, new_page, clock):
+    world = evidence_to_judge
+    project, report = world.project, world.report
+
+    # B's programme manager submits the pilot report, linking its own AMBER log. The form
+    # says who could not open it, and offers to let the reviewers open it (ticked).
+    partner = new_page()
+    sign_in(partner, world.b_pm, clock)
+    partner.goto(project.get_absolute_url())
+    partner.get_by_role("link", name="Submit D2.1").click()
+    check_accessibility(partner, "submit form with evidence")
+    partner.get_by_label(re.compile("^Evidence")).fill("The calibration log, version 1.")
+    versions = partner.get_by_label(re.compile("^Linked resource versions"))
+    option = versions.locator("option", has_text="Borealis pilot calibration log")
+    assert "the reviewers who cannot open it" in option.inner_text()
+    versions.select_option(option.get_attribute("value"))
+    assert partner.get_by_label("Let the reviewers open what my organisation owns").is_checked()
+    partner.get_by_role("button", name="Submit for review").click()
+    partner.wait_for_url(re.compile(r"/projects/\d+/"))
+
+    # The reviewer follows the link to the evidence itself, reads it, and accepts.
+    reviewer = new_page()
+    sign_in(reviewer, world.reviewer_1, clock)
+    reviewer.goto(project.get_absolute_url())
+    reviewer.get_by_role("link", name=re.compile("Borealis pilot calibration log")).first.click()
+    reviewer.wait_for_url(re.compile(report.get_absolute_url()))
+    assert reviewer.get_by_role("heading", name="Borealis pilot calibration log").is_visible()
+    screenshot(reviewer, "reviewer-opens-evidence")
+    review(reviewer, project, "D2.1", "Accept")
+
+    world.d21.refresh_from_db()
+    assert world.d21.status == ItemStatus.ACCEPTED
