@@ -431,6 +431,19 @@ def explain(obj: Model) -> list[dict]:
     return rows
 
 
+def reasons_for(user, obj: Model) -> list[str]:
+    """Why this person may see obj, in the words of the facts behind their own grants (the
+    rest of the "who can see this" panel is the owner's to read)."""
+    groups = organisation_groups_of(user)
+    return sorted(
+        {
+            grant.reason
+            for grant in desired_grants(obj)
+            if grant.reason and (grant.user_id == user.pk or grant.group_id in groups)
+        }
+    )
+
+
 def object_drift(obj: Model) -> GrantDrift:
     desired, stored = desired_grants(obj), stored_grants(obj)
     return GrantDrift(obj, frozenset(desired - stored), frozenset(stored - desired))

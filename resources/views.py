@@ -138,6 +138,8 @@ class ResourceDetailView(ObjectAccessMixin, DetailView):
             context["basis_share"] = (
                 shared_with(user).filter(resource=resource).select_related("agreement").first()
             )
+            if context["basis_share"] is None:
+                context["access_reasons"] = access.reasons_for(user, resource)
         if access.can(user, "view_history", resource):
             context["timeline"] = audit.timeline(resource)
         return context

@@ -87,9 +87,13 @@ def test_a_reviewer_opens_the_evidence_the_owner_let_them_open(review, client):
         response = client.get(f"{world.report.get_absolute_url()}download/")
         assert response.status_code == 200
         assert b"".join(response.streaming_content)
-    # The project page links it for the reviewer instead of "a linked resource …".
+    # The project page links it for the reviewer instead of "a linked resource …", and the
+    # resource says why they may open it.
     client.force_login(world.reviewer_1)
     assert world.report.get_absolute_url() in page(client, world.project)
+    body = client.get(world.report.get_absolute_url()).content.decode()
+    assert "Reviewer of SENTINEL MS2: Borealis Cyber Centre lets the reviewers open it" in body
+    assert "Through your organisation." not in body
     # The owner's "who can see this, and why" names the reviewers and the reason.
     client.force_login(world.b_pm)
     body = client.get(world.report.get_absolute_url()).content.decode()
