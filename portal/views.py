@@ -37,7 +37,16 @@ class DashboardView(SignedInMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["cards"] = dashboard.cards_for(self.request.user)
+        user = self.request.user
+        cards = dashboard.cards_for(user)
+        context["cards"] = cards
+        context["waiting_cards"] = [card for card in cards if not card.is_empty]
+        context["empty_cards"] = [card for card in cards if card.is_empty]
+        membership = getattr(user, "membership", None)
+        if membership is not None and access.can(user, "view_history", membership.organisation):
+            context["audit_log_url"] = reverse(
+                "portal:organisation-audit", args=[membership.organisation.slug]
+            )
         return context
 
 
