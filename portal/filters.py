@@ -5,6 +5,7 @@ import datetime
 import django_filters
 from django import forms
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -120,6 +121,40 @@ def pending_invitations(memberships):
         user__last_login__isnull=True,
         user__password__startswith=UNUSABLE_PASSWORD_PREFIX,
     )
+
+
+#: The notification list's topics: the kinds of notice (their prefixes) each one holds.
+NOTIFICATION_TOPICS = {
+    "agreements": (_("Agreements"), ("agreement.",)),
+    "reviews": (_("Reviews"), ("project.item_", "project.reviewer_")),
+    "shares": (_("Shares"), ("resource.", "intel.")),
+}
+
+
+class NotificationFilter(django_filters.FilterSet):
+    """A person's own notices: unread ones only, and by topic."""
+
+    state = django_filters.ChoiceFilter(
+        label=_("Show"),
+        choices=[("unread", _("Unread only"))],
+        method="filter_state",
+        empty_label=_("Read and unread"),
+    )
+    topic = django_filters.ChoiceFilter(
+        label=_("Topic"),
+        choices=[(key, label) for key, (label, _prefixes) in NOTIFICATION_TOPICS.items()],
+        method="filter_topic",
+        empty_label=_("Every topic"),
+    )
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=True) if value == "unread" else queryset
+
+    def filter_topic(self, queryset, name, value):
+        condition = Q()
+        for prefix in NOTIFICATION_TOPICS[value][1]:
+            condition |= Q(kind__startswith=prefix)
+        return queryset.filter(condition)
 
 
 class AuditEventFilterForm(forms.Form):
