@@ -122,7 +122,10 @@ def portfolio_health(user):
         empty_text=_("None of your projects is active."),
         more_url=f"{list_url}?status=active",
         link_count=sum(counts.values()),
-        more_label=_("All %(count)s active projects") % {"count": sum(counts.values())},
+        more_label=ngettext(
+            "The %(count)s active project", "All %(count)s active projects", sum(counts.values())
+        )
+        % {"count": sum(counts.values())},
         role=Role.PROGRAMME_MANAGER,
     )
 

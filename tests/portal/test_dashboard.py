@@ -310,3 +310,14 @@ def test_the_dashboard_asks_a_fixed_number_of_queries_however_many_rows(
         response = client.get("/")
     assert cards(response)["drafts"].count == 24
     assert queries() == eleven
+
+
+def test_the_api_reads_the_same_filters_as_the_cards(people, client):
+    w = people
+    out = draft_between(w)
+    agreement_services.submit(actor=w.a_pm, agreement=out)
+    client.force_login(w.b_signatory)
+    card = cards(client.get("/"))["awaiting-my-signature"]
+    answer = client.get("/api/v1/agreements/?awaiting=my_signature").json()
+    assert card.count == answer["count"] == 1
+    assert answer["results"][0]["reference"] == out.reference
