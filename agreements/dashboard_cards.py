@@ -1,12 +1,25 @@
-"""Dashboard cards of agreements: what awaits my signature, and what expires soon."""
+"""Dashboard cards of agreements: what awaits my signature, my organisation's drafts, what
+waits on the other parties, and what expires soon. Each card's link opens the agreement list
+filtered (agreements/filters.py) to exactly what the card counted."""
 
 import datetime
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from agreements.models import Agreement, AgreementStatus, Party
+from agreements.filters import (
+    AWAITING_MY_SIGNATURE,
+    AWAITING_PARTNERS,
+    awaiting_partners_of,
+    awaiting_signature_of,
+)
+from agreements.models import Agreement, AgreementStatus
 from portal import access, dashboard
+from portal.models import Role
+
+TEMPLATE = "agreements/card_agreements.html"
+EXPIRY_DAYS = 60
 
 
 @dashboard.register
@@ -14,19 +27,54 @@ def awaiting_my_signature(user):
     membership = getattr(user, "membership", None)
     if membership is None or not membership.signatory:
         return None
-    designated = Party.signatories.through.objects.filter(user_id=user.pk).values(
-        "party__agreement"
-    )
-    waiting = access.visible_to(
-        user,
-        Agreement.objects.filter(status=AgreementStatus.AWAITING_SIGNATURES, pk__in=designated),
-    ).exclude(signatures__user=user, signatures__voided_at__isnull=True)
+    waiting = awaiting_signature_of(user, access.visible_to(user, Agreement.objects.all()))
+    items, count = dashboard.first_rows(waiting.order_by("submitted_at", "pk"))
     return dashboard.Card(
-        title="Awaiting your signature",
-        template="agreements/card_agreements.html",
-        items=list(waiting.order_by("submitted_at")[:10]),
-        empty_text="No agreement awaits your signature.",
-        more_url=reverse("agreements:list") + "?status=awaiting_signatures",
+        title=_("Awaiting your signature"),
+        template=TEMPLATE,
+        items=items,
+        count=count,
+        empty_text=_("No agreement awaits your signature."),
+        more_url=_list_url(awaiting=AWAITING_MY_SIGNATURE),
+        role=Role.SIGNATORY,
+    )
+
+
+@dashboard.register
+def drafts(user):
+    """Drafts the user's organisation is a party to: its programme managers' work."""
+    membership = getattr(user, "membership", None)
+    if membership is None or not membership.programme_manager:
+        return None
+    visible = access.visible_to(user, Agreement.objects.filter(status=AgreementStatus.DRAFT))
+    items, count = dashboard.first_rows(visible.order_by("-updated_at", "-pk"))
+    return dashboard.Card(
+        title=_("Drafts"),
+        template=TEMPLATE,
+        items=items,
+        count=count,
+        empty_text=_("No draft is open."),
+        more_url=_list_url(status=AgreementStatus.DRAFT),
+        role=Role.PROGRAMME_MANAGER,
+    )
+
+
+@dashboard.register
+def awaiting_partners(user):
+    """Out for signature, signed in full by the user's organisation: the others' turn."""
+    membership = getattr(user, "membership", None)
+    if membership is None or not membership.programme_manager:
+        return None
+    waiting = awaiting_partners_of(user, access.visible_to(user, Agreement.objects.all()))
+    items, count = dashboard.first_rows(waiting.order_by("submitted_at", "pk"))
+    return dashboard.Card(
+        title=_("Awaiting other parties' signatures"),
+        template=TEMPLATE,
+        items=items,
+        count=count,
+        empty_text=_("No agreement your organisation signed waits on another party."),
+        more_url=_list_url(awaiting=AWAITING_PARTNERS),
+        role=Role.PROGRAMME_MANAGER,
     )
 
 
@@ -40,13 +88,20 @@ def expiring_soon(user):
         Agreement.objects.filter(
             status=AgreementStatus.ACTIVE,
             expires_on__gte=today,
-            expires_on__lte=today + datetime.timedelta(days=60),
+            expires_on__lte=today + datetime.timedelta(days=EXPIRY_DAYS),
         ),
     )
+    items, count = dashboard.first_rows(soon.order_by("expires_on", "pk"))
     return dashboard.Card(
-        title="Agreements expiring within 60 days",
-        template="agreements/card_agreements.html",
-        items=list(soon.order_by("expires_on")[:10]),
-        empty_text="None of your agreements expires in the next 60 days.",
-        more_url=reverse("agreements:list") + "?expiring_within=60",
+        title=_("Agreements expiring within %(days)s days") % {"days": EXPIRY_DAYS},
+        template=TEMPLATE,
+        items=items,
+        count=count,
+        empty_text=_("None of your agreements expires in the next %(days)s days.")
+        % {"days": EXPIRY_DAYS},
+        more_url=_list_url(expiring_within=EXPIRY_DAYS),
     )
+
+
+def _list_url(**query) -> str:
+    return reverse("agreements:list") + "?" + "&".join(f"{k}={v}" for k, v in query.items())

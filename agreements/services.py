@@ -166,6 +166,7 @@ def submit(*, actor, agreement: Agreement) -> Agreement:
             title=f"Your signature is requested on {agreement.label}",
             body=f"{agreement.title} awaits your organisation's signature.",
             url=agreement.get_absolute_url(),
+            actor=actor,
         )
     return agreement
 
@@ -185,6 +186,7 @@ def withdraw(*, actor, agreement: Agreement, reason: str = "") -> Agreement:
             kind="agreement.withdrawn",
             title=f"{agreement.label} was withdrawn for changes",
             body=reason or "The draft is open for editing again.",
+            actor=actor,
         )
     return agreement
 
@@ -231,15 +233,18 @@ def sign(*, actor, agreement: Agreement, reauthentication: reauth.Reauthenticati
             content_hash=agreement.content_hash,
             method=reauthentication.method,
         )
-        if valid.count() >= party.required_signatures:
+        # One act, one notice: the last signature that completes the agreement is told as
+        # its completion (or its coming into force), not also as the party's signing.
+        if _fully_signed(agreement):
+            _complete(agreement, actor=actor, last_signer=party.organisation)
+        elif valid.count() >= party.required_signatures:
             _notify_parties(
                 agreement,
                 kind="agreement.party_signed",
                 title=f"{party.organisation} signed {agreement.label}",
                 body=f"{party.organisation} gave all its signatures.",
+                actor=actor,
             )
-        if _fully_signed(agreement):
-            _complete(agreement, actor=actor)
     return signature
 
 
@@ -264,6 +269,7 @@ def decline(
             kind="agreement.declined",
             title=f"{actor.membership.organisation} declined {agreement.label}",
             body=f"Reason: {reason}",
+            actor=actor,
         )
     return agreement
 
@@ -310,6 +316,7 @@ def terminate(
                 kind="agreement.termination_scheduled",
                 title=f"{agreement.label} will end on {effective_on:%d %B %Y}",
                 body=f"Terminated by {actor.membership.organisation}. Reason: {reason}",
+                actor=actor,
             )
     return agreement
 
@@ -396,19 +403,30 @@ def run_due_transitions(*, today: datetime.date | None = None) -> dict[str, int]
 # --- Helpers --------------------------------------------------------------------------------
 
 
-def _complete(agreement: Agreement, *, actor) -> None:
+def _complete(agreement: Agreement, *, actor, last_signer=None) -> None:
+    """Every party has signed: in force now, expired already, or signed until its date.
+    Exactly one notice tells the parties, naming the party whose signature completed it."""
     lifecycle.machine.apply(agreement, "complete")
     agreement.signed_at = timezone.now()
     agreement.save()
     audit.record(actor, "agreement.fully_signed", agreement, content_hash=agreement.content_hash)
     today = timezone.localdate()
+    signed = f"{last_signer} signed, the last party to do so. " if last_signer else ""
     if agreement.expires_on and agreement.expires_on < today:
         _end(agreement, "expire", actor=actor)  # the last signature came after the expiry date
     elif agreement.effective_from <= today:
-        _activate(agreement, actor=actor)
+        _activate(agreement, actor=actor, because=signed)
+    else:
+        _notify_parties(
+            agreement,
+            kind="agreement.fully_signed",
+            title=f"{agreement.label} is signed by every party",
+            body=f"{signed}It comes into force on {agreement.effective_from:%d %B %Y}.",
+            actor=actor,
+        )
 
 
-def _activate(agreement: Agreement, *, actor) -> None:
+def _activate(agreement: Agreement, *, actor, because: str = "") -> None:
     lifecycle.machine.apply(agreement, "activate")
     agreement.activated_at = timezone.now()
     agreement.save()
@@ -430,7 +448,8 @@ def _activate(agreement: Agreement, *, actor) -> None:
         agreement,
         kind="agreement.active",
         title=f"{agreement.label} is now in force",
-        body=agreement.title,
+        body=f"{because}{agreement.title}",
+        actor=actor,
     )
 
 
@@ -448,6 +467,7 @@ def _end(agreement: Agreement, transition: str, *, actor) -> None:
         kind=f"agreement.{agreement.status}",
         title=f"{agreement.label} {verb}",
         body=agreement.termination_reason or agreement.title,
+        actor=actor,
     )
 
 
@@ -472,7 +492,13 @@ def _void_signatures(agreement: Agreement, reason: str) -> int:
 
 
 def _notify_parties(
-    agreement: Agreement, *, kind: str, title: str, body: str, programme_managers_only=False
+    agreement: Agreement,
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    programme_managers_only=False,
+    actor=None,
 ) -> None:
     members = Membership.objects.filter(
         organisation__in=agreement.parties.values("organisation"), user__is_active=True
@@ -487,6 +513,7 @@ def _notify_parties(
         title=title,
         body=body,
         url=agreement.get_absolute_url(),
+        actor=actor,
     )
 
 
@@ -566,6 +593,7 @@ def _ask_to_designate(agreement: Agreement, parties: Iterable[Party], *, actor) 
             )
             % {"drafter": drafter, "organisation": party.organisation, "title": agreement.title},
             url=reverse("agreements:party", kwargs={"pk": agreement.pk, "party_pk": party.pk}),
+            actor=actor,
         )
 
 

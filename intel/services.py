@@ -266,6 +266,7 @@ def share_object(
             f"{'s' if len(shares) > 1 else ''} with you",
             body=f"Under {agreement.label}: “{obj}”.",
             url=obj.get_absolute_url(),
+            actor=actor,
         )
     return shares
 

@@ -10,7 +10,8 @@ class PortalConfig(AppConfig):
     default = True  # this module also holds the admin's config, below
 
     def ready(self) -> None:
-        from portal import policies, signals  # noqa: F401  (registers access rules and receivers)
+        # Registers access rules, signal receivers and the dashboard's cards.
+        from portal import dashboard_cards, policies, signals  # noqa: F401
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -4,6 +4,8 @@ import datetime
 
 import django_filters
 from django import forms
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -75,6 +77,10 @@ class OrganisationFilter(django_filters.FilterSet):
         ]
 
 
+#: The member list's status of an invitation not accepted yet.
+PENDING = "pending"
+
+
 class MemberFilter(django_filters.FilterSet):
     role = django_filters.ChoiceFilter(
         label=_("Role"),
@@ -91,14 +97,64 @@ class MemberFilter(django_filters.FilterSet):
         label=_("Status"),
         empty_label=_("Any status"),
         method="filter_status",
-        choices=[("active", _("Active")), ("deactivated", _("Deactivated"))],
+        choices=[
+            ("active", _("Active")),
+            (PENDING, _("Invited, not signed in yet")),
+            ("deactivated", _("Deactivated")),
+        ],
     )
 
     def filter_role(self, queryset, name, value):
         return queryset.filter(**{value: True})
 
     def filter_status(self, queryset, name, value):
+        if value == PENDING:
+            return pending_invitations(queryset)
         return queryset.filter(user__is_active=value == "active")
+
+
+def pending_invitations(memberships):
+    """Members invited who have not yet set a password and signed in: an invitation makes
+    the account without a usable password, and accepting it sets one."""
+    return memberships.filter(
+        user__is_active=True,
+        user__last_login__isnull=True,
+        user__password__startswith=UNUSABLE_PASSWORD_PREFIX,
+    )
+
+
+#: The notification list's topics: the kinds of notice (their prefixes) each one holds.
+NOTIFICATION_TOPICS = {
+    "agreements": (_("Agreements"), ("agreement.",)),
+    "reviews": (_("Reviews"), ("project.item_", "project.reviewer_")),
+    "shares": (_("Shares"), ("resource.", "intel.")),
+}
+
+
+class NotificationFilter(django_filters.FilterSet):
+    """A person's own notices: unread ones only, and by topic."""
+
+    state = django_filters.ChoiceFilter(
+        label=_("Show"),
+        choices=[("unread", _("Unread only"))],
+        method="filter_state",
+        empty_label=_("Read and unread"),
+    )
+    topic = django_filters.ChoiceFilter(
+        label=_("Topic"),
+        choices=[(key, label) for key, (label, _prefixes) in NOTIFICATION_TOPICS.items()],
+        method="filter_topic",
+        empty_label=_("Every topic"),
+    )
+
+    def filter_state(self, queryset, name, value):
+        return queryset.filter(read_at__isnull=True) if value == "unread" else queryset
+
+    def filter_topic(self, queryset, name, value):
+        condition = Q()
+        for prefix in NOTIFICATION_TOPICS[value][1]:
+            condition |= Q(kind__startswith=prefix)
+        return queryset.filter(condition)
 
 
 class AuditEventFilterForm(forms.Form):

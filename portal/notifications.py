@@ -1,4 +1,9 @@
-"""Notices to people: an in-app notification, and the same text by email after commit."""
+"""Notices to people: an in-app notification, and the same text by email after commit.
+
+A notice is unread until its person opens it (through `portal:notification-open`, which marks
+it read and goes to its link) or marks it read; its kind's first word (`agreement.`,
+`project.`, `resource.`, `intel.`) is what the notification list's topics filter on.
+"""
 
 from collections.abc import Iterable
 
@@ -9,9 +14,15 @@ from django.db import transaction
 from portal.models import Notification
 
 
-def notify(users: Iterable, *, kind: str, title: str, body: str = "", url: str = "") -> int:
-    """Notify each active user once; the emails leave only if the transaction commits."""
-    recipients = {user.pk: user for user in users if user.is_active}.values()
+def notify(
+    users: Iterable, *, kind: str, title: str, body: str = "", url: str = "", actor=None
+) -> int:
+    """Notify each active user once, except the actor: nobody is told of what they did
+    themselves. The emails leave only if the transaction commits."""
+    actor_pk = getattr(actor, "pk", None)
+    recipients = {
+        user.pk: user for user in users if user.is_active and user.pk != actor_pk
+    }.values()
     Notification.objects.bulk_create(
         Notification(user=user, kind=kind, title=title[:200], body=body, url=url)
         for user in recipients

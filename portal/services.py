@@ -411,9 +411,22 @@ def revoke_api_token(*, actor) -> bool:
 
 
 def mark_notifications_read(*, actor) -> int:
-    """Mark the actor's unread notices read. Not audited: it changes nothing of anyone else."""
+    """Mark every unread notice of the actor read ("Mark all as read"). Not audited, like
+    every notice write: it changes nothing of anyone else's."""
     _require_active(actor)
     return actor.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+def mark_notification_read(*, actor, notification_id: int):
+    """Mark one of the actor's own notices read (opened, or marked done) and return it; None
+    when the actor has no such notice, whether it is someone else's or does not exist."""
+    _require_active(actor)
+    with transaction.atomic():
+        notice = actor.notifications.select_for_update().filter(pk=notification_id).first()
+        if notice is not None and notice.read_at is None:
+            notice.read_at = timezone.now()
+            notice.save(update_fields=["read_at"])
+    return notice
 
 
 # --- Helpers --------------------------------------------------------------------------------

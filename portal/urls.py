@@ -46,6 +46,21 @@ portal_patterns = [
         name="member-activation",
     ),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+    path(
+        "notifications/read/",
+        views.NotificationReadAllView.as_view(),
+        name="notifications-read-all",
+    ),
+    path(
+        "notifications/<int:notice_pk>/open/",
+        views.NotificationOpenView.as_view(),
+        name="notification-open",
+    ),
+    path(
+        "notifications/<int:notice_pk>/read/",
+        views.NotificationReadView.as_view(),
+        name="notification-read",
+    ),
     path("profile/", views.ProfileView.as_view(), name="profile"),
     path("profile/token/", views.TokenView.as_view(), name="profile-token"),
     path(

@@ -16,6 +16,8 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 from rest_framework.authtoken.models import Token
 
@@ -23,11 +25,12 @@ from portal import access, audit, audit_log, dashboard, mfa, services, signing
 from portal.base_views import (
     AccessListView,
     ChildListView,
+    ListControlsMixin,
     ObjectAccessMixin,
     PublicMixin,
     SignedInMixin,
 )
-from portal.filters import AuditEventFilter, MemberFilter, OrganisationFilter
+from portal.filters import AuditEventFilter, MemberFilter, NotificationFilter, OrganisationFilter
 from portal.forms import InviteMemberForm, MemberRolesForm, TokenForm, add_service_errors
 from portal.models import Organisation
 
@@ -37,7 +40,16 @@ class DashboardView(SignedInMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["cards"] = dashboard.cards_for(self.request.user)
+        user = self.request.user
+        cards = dashboard.cards_for(user)
+        context["cards"] = cards
+        context["waiting_cards"] = [card for card in cards if not card.is_empty]
+        context["empty_cards"] = [card for card in cards if card.is_empty]
+        membership = getattr(user, "membership", None)
+        if membership is not None and access.can(user, "view_history", membership.organisation):
+            context["audit_log_url"] = reverse(
+                "portal:organisation-audit", args=[membership.organisation.slug]
+            )
         return context
 
 
@@ -273,20 +285,85 @@ class MemberActivationView(MemberMixin, View):
         return redirect("portal:member-list", slug=self.object.slug)
 
 
-class NotificationListView(SignedInMixin, ListView):
-    """The user's own notices, newest first; opening the page marks them read."""
+class NotificationListView(SignedInMixin, ListControlsMixin, ListView):
+    """The user's own notices, newest first, filtered and paginated. A notice stays unread
+    until its person opens it or marks it read: looking at the list changes nothing."""
 
     template_name = "portal/notifications.html"
+    results_partial = "portal/notification_results.html"
+    filterset_class = NotificationFilter
+    search_fields = ("title", "body")
     paginate_by = 25
 
     def get_queryset(self):
-        return self.request.user.notifications.all()
+        return self.apply_controls(self.request.user.notifications.order_by("-created_at", "-pk"))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["object_list"] = list(context["object_list"])  # show "new" before marking
-        services.mark_notifications_read(actor=self.request.user)
+        context["has_unread"] = self.request.user.notifications.filter(
+            read_at__isnull=True
+        ).exists()
         return context
+
+
+class NotificationOpenView(SignedInMixin, View):
+    """Open a notice's link: the notice is read, and the person lands where it points.
+
+    Only a path on this site is followed; a notice that is not the person's, or does not
+    exist, leads back to their list alike, so an id reveals nothing.
+    """
+
+    def get(self, request, *args, **kwargs):
+        notice = services.mark_notification_read(
+            actor=request.user, notification_id=kwargs["notice_pk"]
+        )
+        target = notice.url if notice is not None else ""
+        if not _same_site_path(target):
+            target = reverse("portal:notifications")
+        return HttpResponseRedirect(target)
+
+
+class NotificationReadView(SignedInMixin, View):
+    """POST only: mark one notice read (done) without opening it."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        services.mark_notification_read(actor=request.user, notification_id=kwargs["notice_pk"])
+        return HttpResponseRedirect(_back_to_notifications(request))
+
+
+class NotificationReadAllView(SignedInMixin, View):
+    """POST only: mark every notice of the person read."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        marked = services.mark_notifications_read(actor=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s notice marked as read.", "%(count)s notices marked as read.", marked
+            )
+            % {"count": marked},
+        )
+        return HttpResponseRedirect(_back_to_notifications(request))
+
+
+def _same_site_path(url: str) -> bool:
+    """A path on this site ("/agreements/12/#x"), never another host or scheme."""
+    return (
+        url.startswith("/")
+        and not url.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+    )
+
+
+def _back_to_notifications(request) -> str:
+    """The list as it was filtered (the form sends its query back), or the plain list."""
+    query = request.POST.get("next_query", "")
+    base = reverse("portal:notifications")
+    return f"{base}?{query}" if query and _same_site_path(f"{base}?{query}") else base
 
 
 class ProfileView(SignedInMixin, TemplateView):

@@ -1,9 +1,9 @@
 """Dashboard cards of projects: what awaits my review, what is overdue, and how the portfolio
 is doing. Every card reads projects through `access.visible_to`, in a fixed number of queries.
 
-The cards' small templates are compiled here rather than kept under templates/projects/: they
-render a few lines each, and the dashboard includes them by object (`{% include %}` accepts a
-template object as well as a name).
+The items' lines are templates/projects/card_items.html; the health card's few lines are
+compiled here, and the dashboard includes them by object (`{% include %}` accepts a template
+object as well as a name).
 """
 
 from __future__ import annotations
@@ -11,26 +11,17 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
-from django.db.models import Exists, OuterRef
 from django.template import engines
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from portal import access, dashboard
+from portal.models import Role
+from projects.filters import AWAITING_MY_REVIEW, ITEM_MODELS, ProjectFilter, awaiting_review_by
 from projects.health import AT_RISK, LATE, ON_TRACK, RUNNING, annotate_health, label
-from projects.models import Deliverable, ItemStatus, Milestone, Project, ProjectStatus, Review
-
-MAX_ITEMS = 10
-
-ITEMS_TEMPLATE = """<ul class="plain-list">
-  {% for item in card.items %}
-  <li><a href="{{ item.project.get_absolute_url }}">
-      <code>{{ item.project.acronym }} {{ item.code }}</code> {{ item.title }}</a>
-    <br><span class="muted small">{{ item.kind }} due {{ item.due_date|date:"j M Y" }},
-      {% if item.status == "submitted" %}submitted {{ item.submitted_at|date:"j M Y" }}
-      {% else %}{{ item.get_status_display|lower }}{% endif %}</span></li>
-  {% endfor %}
-</ul>"""
+from projects.models import ItemStatus, Project, ProjectStatus
 
 HEALTH_TEMPLATE = """<dl class="facts">
   {% for row in card.items %}
@@ -42,55 +33,68 @@ HEALTH_TEMPLATE = """<dl class="facts">
 @dashboard.register
 def awaiting_my_review(user):
     """Submitted items of the projects the user is assigned to, not yet reviewed by them in
-    the current round."""
+    the current round; each opens its row on the project page."""
     membership = getattr(user, "membership", None)
     if membership is None or not membership.reviewer:
         return None
-    projects = access.visible_to(user, Project.objects.filter(reviewers__user=user))
-    items = []
-    for model, field in ((Milestone, "milestone"), (Deliverable, "deliverable")):
-        reviewed = Review.objects.filter(
-            **{field: OuterRef("pk")}, round=OuterRef("round"), reviewer=user
-        )
-        items += _tagged(
-            model.objects.filter(project__in=projects, status=ItemStatus.SUBMITTED)
-            .exclude(Exists(reviewed))
+    projects = access.visible_to(user, Project.objects.all())
+    card = _items_card(
+        [
+            awaiting_review_by(user, model.objects.filter(project__in=projects))
             .select_related("project")
-            .order_by("submitted_at", "pk")[:MAX_ITEMS]
-        )
-    items.sort(key=lambda item: (item.submitted_at, item.project.acronym, item.code))
-    return dashboard.Card(
-        title="Awaiting your review",
-        template=_template(ITEMS_TEMPLATE),
-        items=items[:MAX_ITEMS],
-        empty_text="No milestone or deliverable awaits your review.",
+            .order_by("submitted_at", "pk")
+            for model in ITEM_MODELS
+        ],
+        key=lambda item: (item.submitted_at, item.project.acronym, item.code),
+        title=_("Awaiting your review"),
+        empty_text=_("No milestone or deliverable awaits your review."),
+        role=Role.REVIEWER,
     )
+    if card.count:
+        card.link_count = ProjectFilter(
+            {"review": AWAITING_MY_REVIEW}, queryset=projects, request=_Request(user)
+        ).qs.count()
+        card.more_url = f"{reverse('projects:list')}?review={AWAITING_MY_REVIEW}"
+        card.more_label = ngettext(
+            "The %(count)s project that holds them",
+            "The %(count)s projects that hold them",
+            card.link_count,
+        ) % {"count": card.link_count}
+    return card
 
 
 @dashboard.register
 def overdue_items(user):
-    """Unaccepted items past their due date, in running projects the user may see."""
+    """Unaccepted items past their due date, in running projects the user may see; each
+    opens its row on the project page, and the link lists the late projects holding them."""
     membership = getattr(user, "membership", None)
     if membership is None or not membership.programme_manager:
         return None
     today = timezone.localdate()
     projects = access.visible_to(user, Project.objects.filter(status__in=RUNNING))
-    items = []
-    for model in (Milestone, Deliverable):
-        items += _tagged(
+    card = _items_card(
+        [
             model.objects.filter(project__in=projects, due_date__lt=today)
             .exclude(status=ItemStatus.ACCEPTED)
             .select_related("project")
-            .order_by("due_date", "pk")[:MAX_ITEMS]
-        )
-    items.sort(key=lambda item: (item.due_date, item.project.acronym, item.code))
-    return dashboard.Card(
-        title="Overdue items",
-        template=_template(ITEMS_TEMPLATE),
-        items=items[:MAX_ITEMS],
-        empty_text="Nothing in your projects is overdue.",
-        more_url=reverse("projects:list") + "?health=late",
+            .order_by("due_date", "pk")
+            for model in ITEM_MODELS
+        ],
+        key=lambda item: (item.due_date, item.project.acronym, item.code),
+        title=_("Overdue items"),
+        empty_text=_("Nothing in your projects is overdue."),
+        role=Role.PROGRAMME_MANAGER,
     )
+    if card.count:
+        # The list's "late" is the same rule: a running project with an overdue item.
+        card.link_count = annotate_health(projects, today).filter(health=LATE).count()
+        card.more_url = f"{reverse('projects:list')}?health={LATE}"
+        card.more_label = ngettext(
+            "The %(count)s late project that holds them",
+            "The %(count)s late projects that hold them",
+            card.link_count,
+        ) % {"count": card.link_count}
+    return card
 
 
 @dashboard.register
@@ -112,24 +116,51 @@ def portfolio_health(user):
         for key in (ON_TRACK, AT_RISK, LATE)
     ]
     return dashboard.Card(
-        title="Portfolio health",
+        title=_("Portfolio health"),
         template=_template(HEALTH_TEMPLATE),
         items=rows if counts else [],
-        empty_text="None of your projects is active.",
+        empty_text=_("None of your projects is active."),
         more_url=f"{list_url}?status=active",
-        counted=False,
+        link_count=sum(counts.values()),
+        more_label=ngettext(
+            "The %(count)s active project", "All %(count)s active projects", sum(counts.values())
+        )
+        % {"count": sum(counts.values())},
+        role=Role.PROGRAMME_MANAGER,
     )
 
 
 # --- Helpers --------------------------------------------------------------------------------
 
 
-def _tagged(items) -> list:
-    """The items, each told what it is, for the card's line."""
-    items = list(items)
+def _items_card(querysets, *, key, title, empty_text, role) -> dashboard.Card:
+    """One card of milestones and deliverables: the first rows of each kind merged in order,
+    and how many there are of both; each item knows its row's anchor on the project page."""
+    items, count = [], 0
+    for queryset in querysets:
+        rows, total = dashboard.first_rows(queryset)
+        items += rows
+        count += total
+    items.sort(key=key)
+    items = items[: dashboard.MAX_ITEMS]
     for item in items:
         item.kind = type(item)._meta.verbose_name.capitalize()
-    return items
+        item.anchor = f"{type(item)._meta.model_name}-{item.pk}"
+    return dashboard.Card(
+        title=title,
+        template="projects/card_items.html",
+        items=items,
+        count=count,
+        empty_text=empty_text,
+        role=role,
+    )
+
+
+class _Request:
+    """What a filter set reads of a request: who asks."""
+
+    def __init__(self, user):
+        self.user = user
 
 
 @functools.cache

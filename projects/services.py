@@ -213,6 +213,7 @@ def assign_reviewer(*, actor, project: Project, user) -> ReviewerAssignment:
             title=f"You review {project.acronym}",
             body=project.title,
             url=project.get_absolute_url(),
+            actor=actor,
         )
     return assignment
 
@@ -247,7 +248,9 @@ def activate(*, actor, project: Project) -> Project:
         project.save()
         _sync_review_evidence(project)
         audit.record(actor, "project.activated", project, baseline_frozen=True)
-        _notify_participants(project, f"{project.acronym} is active", "Its baseline is frozen.")
+        _notify_participants(
+            project, f"{project.acronym} is active", "Its baseline is frozen.", actor=actor
+        )
     return project
 
 
@@ -409,7 +412,8 @@ def submit_item(
             kind="project.item_submitted",
             title=f"{project.acronym} {item.code} awaits your review",
             body=item.title,
-            url=project.get_absolute_url(),
+            url=_item_url(project, item),
+            actor=actor,
         )
     return item
 
@@ -458,7 +462,8 @@ def review_item(*, actor, item, decision: str, comment: str = "") -> Review:
             kind="project.item_reviewed",
             title=f"{project.acronym} {item.code}: {item.get_status_display().lower()}",
             body=comment or item.title,
-            url=project.get_absolute_url(),
+            url=_item_url(project, item),
+            actor=actor,
         )
     return review
 
@@ -779,12 +784,20 @@ def _transition(actor, project, name, *, reason="", required_reason=False):
         _sync_review_evidence(project)
         audit.record(actor, f"project.{project.status}", project, reason=reason)
         _notify_participants(
-            project, f"{project.acronym} is {project.get_status_display().lower()}", reason
+            project,
+            f"{project.acronym} is {project.get_status_display().lower()}",
+            reason,
+            actor=actor,
         )
     return project
 
 
-def _notify_participants(project: Project, title: str, body: str) -> None:
+def _item_url(project: Project, item) -> str:
+    """The item's row on the project page, where the notice's reader lands on it."""
+    return f"{project.get_absolute_url()}#{type(item)._meta.model_name}-{item.pk}"
+
+
+def _notify_participants(project: Project, title: str, body: str, *, actor=None) -> None:
     managers = Membership.objects.filter(
         organisation__in=project.participants.values("organisation"), programme_manager=True
     ).select_related("user")
@@ -794,6 +807,7 @@ def _notify_participants(project: Project, title: str, body: str) -> None:
         title=title,
         body=body,
         url=project.get_absolute_url(),
+        actor=actor,
     )
 
 

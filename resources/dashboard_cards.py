@@ -1,12 +1,12 @@
-"""Dashboard card of resources: what partners shared with us lately."""
+"""Dashboard card of resources: what partners shared with us lately. It counts resources, as
+the library's list filtered to the same period does."""
 
-import datetime
-
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
-from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal import access, dashboard
-from resources.filters import SHARED_WITH_US, shared_with
+from resources.filters import shared_with, shared_with_us_since
 from resources.models import Resource
 
 RECENT_DAYS = 30
@@ -16,18 +16,24 @@ RECENT_DAYS = 30
 def recently_shared_with_us(user):
     if getattr(user, "membership", None) is None:
         return None
-    since = timezone.now() - datetime.timedelta(days=RECENT_DAYS)
     visible = access.visible_to(user, Resource.objects.all())
-    shares = (
-        shared_with(user)
-        .filter(shared_at__gte=since, resource__in=visible)
-        .select_related("resource__owner", "agreement")
-        .order_by("-shared_at", "-pk")
+    latest = shared_with(user).filter(resource=OuterRef("pk")).order_by("-shared_at", "-pk")
+    resources = (
+        shared_with_us_since(user, visible, RECENT_DAYS)
+        .select_related("owner")
+        .annotate(
+            last_shared_at=Subquery(latest.values("shared_at")[:1]),
+            last_shared_under=Subquery(latest.values("agreement__reference")[:1]),
+        )
+        .order_by("-last_shared_at", "-pk")
     )
+    items, count = dashboard.first_rows(resources)
     return dashboard.Card(
-        title="Recently shared with us",
+        title=_("Recently shared with us"),
         template="resources/card_shared.html",
-        items=list(shares[:10]),
-        empty_text=f"Nothing was shared with your organisation in the last {RECENT_DAYS} days.",
-        more_url=reverse("resources:list") + f"?scope={SHARED_WITH_US}",
+        items=items,
+        count=count,
+        empty_text=_("Nothing was shared with your organisation in the last %(days)s days.")
+        % {"days": RECENT_DAYS},
+        more_url=reverse("resources:list") + f"?shared_within={RECENT_DAYS}",
     )

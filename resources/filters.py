@@ -1,7 +1,10 @@
 """The filter bar of the resource library."""
 
+import datetime
+
 import django_filters
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.filters import organisation_filter
@@ -27,10 +30,16 @@ class ResourceFilter(django_filters.FilterSet):
         label=_("Category"), choices=DataCategory.choices, empty_label=_("Any category")
     )
     owner = organisation_filter(_("Owner"))
+    shared_within = django_filters.NumberFilter(
+        label=_("Shared with us within (days)"),
+        method="filter_shared_within",
+        min_value=0,
+        max_value=3650,
+    )
 
     class Meta:
         model = Resource
-        fields = ["scope", "kind", "tlp", "data_category", "owner"]
+        fields = ["scope", "kind", "tlp", "data_category", "owner", "shared_within"]
 
     def filter_scope(self, queryset, name, value):
         """Narrow the library to what reached us through a share, or what we share out."""
@@ -44,6 +53,19 @@ class ResourceFilter(django_filters.FilterSet):
             active = Share.objects.filter(status=ShareStatus.ACTIVE).values("resource_id")
             return queryset.filter(owner_id=membership.organisation_id, pk__in=active)
         return queryset
+
+    def filter_shared_within(self, queryset, name, value):
+        """What reached us through a share made in the last `value` days (the dashboard's
+        "Recently shared with us")."""
+        return shared_with_us_since(getattr(self.request, "user", None), queryset, int(value))
+
+
+def shared_with_us_since(user, queryset, days: int):
+    """Resources of `queryset` that a live share to the user's organisation made within the
+    last `days` days reached."""
+    since = timezone.now() - datetime.timedelta(days=days)
+    recent = shared_with(user).filter(shared_at__gte=since)
+    return queryset.filter(pk__in=recent.values("resource_id"))
 
 
 def shared_with(user):

@@ -223,6 +223,7 @@ def share_resource(
             title=f"{resource.owner} shared “{resource.title}” with you",
             body=f"{TLP(resource.tlp).label}, under {agreement.label}.",
             url=resource.get_absolute_url(),
+            actor=actor,
         )
     return share
 
@@ -254,6 +255,7 @@ def revoke_share(*, actor, share: Share, reason: str = "") -> Share:
             kind="resource.share_revoked",
             title=f"{share.resource.owner} withdrew “{share.resource.title}”",
             body=reason or "The owner revoked the share; the resource is no longer available.",
+            actor=actor,
         )
     return share
 
@@ -385,7 +387,7 @@ def _suspend_unfit_shares(resource: Resource, *, actor) -> None:
                 agreement=share.agreement.label,
                 reason=problem,
             )
-            _notify_owner(resource, f"A share of “{resource}” was suspended", problem)
+            _notify_owner(resource, f"A share of “{resource}” was suspended", problem, actor=actor)
 
 
 def end_share(share: Share, status: str, *, actor, reason: str) -> None:
@@ -451,7 +453,7 @@ def _recipients_of(share: Share):
     ]
 
 
-def _notify_owner(resource: Resource, title: str, body: str) -> None:
+def _notify_owner(resource: Resource, title: str, body: str, *, actor=None) -> None:
     managers = Membership.objects.filter(
         organisation_id=resource.owner_id, programme_manager=True
     ).select_related("user")
@@ -461,6 +463,7 @@ def _notify_owner(resource: Resource, title: str, body: str) -> None:
         title=title,
         body=body,
         url=resource.get_absolute_url(),
+        actor=actor,
     )
 
 

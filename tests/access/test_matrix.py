@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from intel.collections import agreement_collection_id
 from portal.api.base import AccessViewSet
 from portal.base_views import AccessListView, ChildListView, ObjectAccessMixin, PublicMixin
-from portal.models import Role
+from portal.models import Notification, Role
 from tests.access.routes import Route, all_routes, excluded_reason, is_allauth
 from tests.conftest import make_world
 from tests.factories import UserFactory
@@ -397,6 +397,9 @@ def _kwargs(route: Route, world, target) -> dict:
             values[name] = (world.a_deliverable if deliverable else world.a_milestone).pk
         elif name == "resource_pk":
             values[name] = world.a_resource.pk  # linked to A's milestone as its evidence
+        elif name == "notice_pk":
+            # A's admin's notice: its owner opens it, anyone else is sent to their own list.
+            values[name] = Notification.objects.filter(user=world.a_admin).first().pk
         elif name == "participant_pk":
             values[name] = world.a_participant.pk
         elif name == "token":

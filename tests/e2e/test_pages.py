@@ -22,6 +22,7 @@ ACCOUNT_PAGES = {
 #: Pages kept as screenshots (route names).
 SHOWCASE = {
     "portal:dashboard",
+    "portal:notifications",
     "portal:organisation-detail",
     "portal:member-list",
     "portal:organisation-audit",

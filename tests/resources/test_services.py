@@ -277,7 +277,10 @@ def test_raising_the_tlp_suspends_shares_that_no_longer_fit_and_tells_the_owner(
     assert share.status == ShareStatus.SUSPENDED
     assert "caps TLP at AMBER; this resource is RED" in share.end_reason
     assert not access.can(sharing.b_member, "view", resource)
-    assert Notification.objects.filter(kind="resource.share_suspended", user=sharing.a_pm).exists()
+    told = Notification.objects.filter(kind="resource.share_suspended")
+    # The owner's other programme managers; the one who raised it is told on the page.
+    assert told.filter(user=sharing.a_admin).exists()
+    assert not told.filter(user=sharing.a_pm).exists()
 
 
 def test_amendment_carries_shares_over_when_it_still_allows(sharing):

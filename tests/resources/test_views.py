@@ -490,7 +490,7 @@ def test_dashboard_lists_what_was_shared_with_us_lately(sharing, client):
     body = client.get("/").content.decode()
     assert "Recently shared with us" in body
     assert "Fresh indicators" in body and "Not shared at all" not in body
-    assert "/resources/?scope=shared_with_us" in body
+    assert "/resources/?shared_within=30" in body
 
     client.force_login(sharing.c_member)
     assert "Fresh indicators" not in client.get("/").content.decode()

@@ -13,6 +13,7 @@ from django.db import transaction
 from agreements.models import Agreement
 from portal import markdown
 from portal.base_views import AccessListView, ChildListView, ObjectAccessMixin
+from portal.models import Notification
 from projects.models import Project
 from resources.models import Resource
 from tests.access.routes import all_routes, excluded_reason, is_allauth
@@ -85,6 +86,8 @@ def _choices(xss) -> dict:
             ("milestone", xss.overdue.pk),
         ],
         "participant_pk": [xss.partner.pk],
+        # A notice's link only redirects; the list that shows the notices is checked.
+        "notice_pk": list(Notification.objects.values_list("pk", flat=True)[:1]),
     }
 
 
