@@ -406,7 +406,7 @@ def submit_item(
         for resource in open_to_reviewers:
             if open_review_access(item=item, resource=resource) is None:
                 open_evidence_to_reviewers(actor=actor, item=item, resource=resource)
-        _ask_owners_to_open(project, item)
+        _ask_owners_to_open(project, item, actor)
         notify(
             [a.user for a in eligible_reviewers(project)],
             kind="project.item_submitted",
@@ -561,6 +561,7 @@ def open_evidence_to_reviewers(
             title=f"You may open “{resource.title}” for {project.acronym} {item.code}",
             body=f"{resource.owner} opened it to the reviewers for the review.",
             url=resource.get_absolute_url(),
+            actor=actor,
         )
     return review_access
 
@@ -584,7 +585,7 @@ def end_review_access(*, actor, review_access: ReviewAccess) -> ReviewAccess:
     return review_access
 
 
-def _ask_owners_to_open(project: Project, item) -> None:
+def _ask_owners_to_open(project: Project, item, actor) -> None:
     """The participants owning evidence that reviewers cannot open hear of it. An owner that
     does not take part in the project is told nothing: it may not learn of the project."""
     blocked = reviewers_who_cannot_open(project, linked_resources(item))
@@ -601,6 +602,7 @@ def _ask_owners_to_open(project: Project, item) -> None:
             title=f"Reviewers of {project.acronym} {item.code} cannot open “{resource.title}”",
             body="It is linked as evidence. You may let the reviewers open it for the review.",
             url=f"{project.get_absolute_url()}#{_item_field(item)}-{item.pk}",
+            actor=actor,
         )
 
 
