@@ -1,12 +1,15 @@
 """The calendar feed: the secret iCal address itself, and its owner's controls."""
 
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpResponse
 from django.views.generic import View
 
+from portal import feedback
 from portal.base_views import PublicMixin, SignedInMixin
 from projects import feed as calendar_feed
+
+#: The profile page's calendar section, where the person returns after changing the address.
+CALENDAR_ANCHOR = "calendar-heading"
 
 
 class CalendarFeedView(PublicMixin, View):
@@ -38,23 +41,32 @@ class CalendarFeedManageView(SignedInMixin, View):
 
     def post(self, request, *args, **kwargs):
         operation = request.POST.get("operation", "")
+        # The person is sent back to the calendar section: its message is shown there.
+        here = feedback.at(CALENDAR_ANCHOR)
         if operation == "create":
             calendar_feed.create_calendar_feed(actor=request.user)
             messages.success(
                 request,
                 "Your calendar address is ready. Keep it secret: anyone who has it sees "
                 "your due dates.",
+                extra_tags=here,
             )
         elif operation == "rotate":
             calendar_feed.rotate_calendar_feed(actor=request.user)
             messages.success(
-                request, "Your calendar address was replaced; the old one no longer works."
+                request,
+                "Your calendar address was replaced; the old one no longer works.",
+                extra_tags=here,
             )
         elif operation == "revoke":
             if calendar_feed.revoke_calendar_feed(actor=request.user):
-                messages.success(request, "Your calendar address was revoked.")
+                messages.success(request, "Your calendar address was revoked.", extra_tags=here)
             else:
-                messages.info(request, "You had no calendar address.")
+                messages.info(request, "You had no calendar address.", extra_tags=here)
         else:
-            messages.error(request, "Choose whether to create, rotate or revoke your address.")
-        return HttpResponseRedirect(reverse("portal:profile") + "#calendar-heading")
+            messages.error(
+                request,
+                "Choose whether to create, rotate or revoke your address.",
+                extra_tags=here,
+            )
+        return feedback.redirect_to("portal:profile", CALENDAR_ANCHOR)

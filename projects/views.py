@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, View
 
-from portal import access, audit, reauth
+from portal import access, audit, feedback, reauth
 from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
 from portal.forms import ReauthenticationForm, add_service_errors
 from portal.models import Role
@@ -552,9 +552,9 @@ class ProjectPage(ObjectAccessMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, message)
-        url = self.object.get_absolute_url()
-        return redirect(f"{url}#{self.anchor}" if self.anchor else url)
+        # Back to the item acted on, with the message next to it rather than out of sight.
+        messages.success(self.request, message, extra_tags=feedback.at(self.anchor))
+        return feedback.redirect_to(self.object, self.anchor)
 
     def perform(self, form) -> str:
         """Call the service; return the success message."""
@@ -613,16 +613,18 @@ class ParticipantRemoveView(ObjectAccessMixin, View):
             pk=kwargs["participant_pk"],
         )
         participant.project = self.object
+        here = feedback.at("consortium")
         try:
             services.remove_participant(actor=request.user, participant=participant)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, " ".join(error.messages), extra_tags=here)
         else:
             messages.success(
                 request,
                 f"{participant.organisation} no longer takes part: its members lost access.",
+                extra_tags=here,
             )
-        return redirect(f"{self.object.get_absolute_url()}#consortium")
+        return feedback.redirect_to(self.object, "consortium")
 
 
 class ReviewerAssignView(ProjectPage):

@@ -1,8 +1,10 @@
-"""Template helpers shared by every app: sanitised Markdown and TLP badges."""
+"""Template helpers shared by every app: sanitised Markdown, TLP badges and the messages
+shown next to the item they are about."""
 
 from django import template
 from django.utils.html import format_html
 
+from portal import feedback
 from portal import markdown as portal_markdown
 from portal.vocabulary import TLP
 
@@ -20,3 +22,17 @@ def tlp_badge(value: str):
     """A TLP 2.0 label in FIRST's colours (the CSS carries them)."""
     label = dict(TLP.choices).get(value, value)
     return format_html('<span class="tlp tlp-{}">{}</span>', value.replace("_", "-"), label)
+
+
+@register.filter
+def unanchored(messages):
+    """The messages about the whole page: those tagged for an item are shown next to it."""
+    return [message for message in messages if not feedback.anchor_of(message)]
+
+
+@register.simple_tag(takes_context=True)
+def messages_at(context, *parts):
+    """The messages tagged (portal.feedback.at) for the element whose id joins `parts` with
+    "-": `{% messages_at "milestone" item.pk as here %}`."""
+    anchor = "-".join(str(part) for part in parts)
+    return [m for m in context.get("messages", ()) if feedback.anchor_of(m) == anchor]

@@ -28,7 +28,13 @@ def sign_in(page, user, clock=None) -> None:
 
 
 def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    """Sign out from the user menu, opening the menus it sits in first (on a phone, the main
+    menu; on a laptop, the menu under the person's name)."""
+    sign_out_button = page.get_by_role("button", name="Sign out")
+    for toggle in (page.locator(".menu-toggle"), page.locator(".user-toggle")):
+        if not sign_out_button.is_visible() and toggle.is_visible():
+            toggle.click()
+    sign_out_button.click()
     page.wait_for_url(re.compile(r"/accounts/"))
 
 
