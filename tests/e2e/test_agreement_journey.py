@@ -134,10 +134,11 @@ def test_a_party_the_form_does_not_offer_is_still_refused(e2e_world, new_page):
     portal_services.update_organisation(
         actor=platform_staff(), organisation=closed, is_active=False
     )
-    page = new_page()
+    page = new_page(width=768)  # a tablet: the picker fits it too
     sign_in(page, world.a_pm)
     page.goto("/agreements/new/")
     page.get_by_label(re.compile("^Title")).fill("Forged parties")
+    page.get_by_label(re.compile("^Kind")).select_option(label="Data-sharing agreement")
     page.get_by_label(re.compile("^Purpose")).fill("Try a party that cannot be one.")
     page.get_by_label(re.compile("^Body")).fill("Text.")
     picker = page.get_by_role("combobox", name=re.compile("^Parties"))
@@ -159,3 +160,7 @@ def test_a_party_the_form_does_not_offer_is_still_refused(e2e_world, new_page):
     assert page.locator("#id_parties_chips").get_by_text(world.a.name).is_visible()
     assert not Agreement.objects.filter(title="Forged parties").exists()
     check_accessibility(page, "agreement form with an error")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the form is {overflow}px wider than the screen"
+    page.get_by_role("combobox", name=re.compile("^Parties")).fill("a")
+    screenshot(page, "agreement-parties-refused")
