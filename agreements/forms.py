@@ -3,11 +3,14 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement, Party
+from portal import access
 from portal.forms import ModelMultipleChoiceField, ReauthenticationForm
 from portal.models import Organisation
 from portal.vocabulary import DataCategory
+from portal.widgets import ChipPicker
 
 User = get_user_model()
 
@@ -26,8 +29,8 @@ class AgreementForm(forms.ModelForm):
 
     parties = ModelMultipleChoiceField(
         queryset=Organisation.objects.filter(is_active=True),
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="Your own organisation and at least one other. Hold Ctrl or ⌘ to pick several.",
+        widget=ChipPicker(attrs={"size": 8}, search_text=lambda organisation: organisation.slug),
+        help_text=_("Your own organisation is always a party; add at least one other."),
     )
     data_categories = forms.MultipleChoiceField(
         choices=DataCategory.choices,
@@ -67,13 +70,21 @@ class AgreementForm(forms.ModelForm):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        parties = self.fields["parties"]
+        if user is not None:
+            parties.queryset = access.visible_to(user, parties.queryset).order_by("name")
         if not self.instance._state.adding:  # its pk is set before it is saved (portal.ids)
-            self.fields["parties"].initial = [
-                p.organisation_id for p in self.instance.parties.all()
-            ]
+            parties.initial = [p.organisation_id for p in self.instance.parties.all()]
         elif user is not None and hasattr(user, "membership"):
-            self.fields["parties"].initial = [user.membership.organisation_id]
             self.fields["effective_from"].initial = timezone.localdate()
+        if user is not None and hasattr(user, "membership"):
+            # The drafter (or the party editing the draft) cannot leave their own agreement:
+            # the picker shows their organisation as a fixed chip and the field adds it back
+            # whatever is posted. The services still refuse a list without it (the API).
+            parties.fix(
+                [user.membership.organisation],
+                label=_("your organisation, always a party"),
+            )
 
     def fieldsets(self):
         """The fields in the groups a reader expects: what, what may be shared, when."""

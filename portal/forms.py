@@ -106,7 +106,28 @@ class ReauthenticateForm(ReauthenticationForm):
 
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """Django's, refusing an id no row can have before the database sees it: SQLite fails on
-    an integer beyond 64 bits instead of finding nothing, which would be a server error."""
+    an integer beyond 64 bits instead of finding nothing, which would be a server error.
+
+    `fix()` makes some choices part of the answer whatever is posted (the drafter's own
+    organisation among an agreement's parties): the chip picker shows them as chips that
+    cannot be removed, and `clean` adds them back when a request leaves them out.
+    """
+
+    fixed: tuple = ()
+
+    def fix(self, objects, *, label) -> None:
+        """Always include `objects`; `label` says why, next to their chips."""
+        self.fixed = tuple(objects)
+        self.widget.locked = frozenset(str(self.prepare_value(obj)) for obj in self.fixed)
+        self.widget.locked_label = label
+
+    def clean(self, value):
+        posted = [] if value in (None, "") else value
+        if self.fixed and isinstance(posted, list | tuple):
+            chosen = {str(v) for v in posted}
+            keys = [str(self.prepare_value(obj)) for obj in self.fixed]
+            value = [*posted, *(key for key in keys if key not in chosen)]
+        return super().clean(value)
 
     def _check_values(self, value):
         meta = self.queryset.model._meta

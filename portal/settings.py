@@ -320,9 +320,18 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cooperation Portal API",
     "DESCRIPTION": (
-        "Agreements, joint projects and shared resources between partner organisations. "
-        "Every list and object is filtered by your organisation's grants; an object you may "
-        "not see answers 404."
+        "Agreements, joint projects, shared resources and threat intelligence between partner "
+        "organisations. Every list and object is filtered by your organisation's grants: an "
+        "object you may not see answers 404, like one that does not exist, and an action you "
+        "may not take on an object you see answers 403 saying why. A state change that is not "
+        "allowed now answers 409 with the reason. Errors are JSON with a `message`.\n\n"
+        "**Your API token.** Create it in the portal on your profile page, in its *API token* "
+        "section (*Create token*; *Rotate token* replaces it, and the old one stops working at "
+        "once), or with `POST /api/v1/auth/token/` and your username, password and, once you "
+        "have set up an authenticator app, its code. Send it as `Authorization: Token <key>`: "
+        "it acts as you, with your organisation's grants. On this page, choose *Authorize* "
+        "and enter `Token <key>`; in a browser signed in to the portal, your session works "
+        "too."
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -330,6 +339,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation under its area (account, organisations, agreements, ...), with the
+    # areas' descriptions: decided by path in one place.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "portal.api.docs.tag_by_area",
+    ],
     # The same words (kind, TLP, category) name different choice sets across the apps.
     "ENUM_NAME_OVERRIDES": {
         "TLPEnum": "portal.vocabulary.TLP",

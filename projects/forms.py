@@ -15,6 +15,7 @@ from portal import access
 from portal.forms import ModelMultipleChoiceField
 from portal.models import Organisation
 from portal.vocabulary import TLP
+from portal.widgets import ChipPicker
 from projects import services
 from projects.models import (
     ContributionKind,
@@ -137,13 +138,13 @@ class ProjectCreateForm(ProjectDetailsForm):
     partners = ModelMultipleChoiceField(
         queryset=Organisation.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-        help_text="They do the work with you. Hold Ctrl or ⌘ to pick several.",
+        widget=ChipPicker(attrs={"size": 6}, search_text=lambda organisation: organisation.slug),
+        help_text="They do the work with you.",
     )
     observers = ModelMultipleChoiceField(
         queryset=Organisation.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=ChipPicker(attrs={"size": 6}, search_text=lambda organisation: organisation.slug),
         help_text="They follow the project but lead nothing.",
     )
 
@@ -310,7 +311,7 @@ class SubmitItemForm(forms.Form):
         label="Linked resources",
         queryset=Resource.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=ChipPicker(attrs={"size": 6}),
         help_text="Resources you can see. A participant who cannot see one is told it exists, "
         "never what it is.",
     )
@@ -318,7 +319,7 @@ class SubmitItemForm(forms.Form):
         label="Linked resource versions",
         queryset=ResourceVersion.objects.none(),
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=ChipPicker(attrs={"size": 6}),
         help_text="Exact versions of resources you can see. A participant who cannot see one "
         "is told it exists, never what it is.",
     )
@@ -434,7 +435,7 @@ class InjectForm(forms.Form):
     description = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 6}))
     targets = ModelMultipleChoiceField(
         queryset=None,
-        widget=forms.CheckboxSelectMultiple,
+        widget=ChipPicker(search_text=lambda participant: participant.organisation.slug),
         error_messages={"required": "Choose the participants this inject goes to."},
     )
 

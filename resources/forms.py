@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 
 from portal.forms import ModelMultipleChoiceField, ReauthenticationForm
 from portal.vocabulary import TLP, DataCategory
+from portal.widgets import ChipPicker
 from resources.models import ResourceKind
 
 User = get_user_model()
@@ -128,9 +129,10 @@ class ShareForm(forms.Form):
         label="Named recipients",
         queryset=User.objects.none(),
         to_field_name="username",  # a user's id would count every nation's accounts
-        widget=forms.CheckboxSelectMultiple,
+        widget=ChipPicker(group_by=lambda user: user.membership.organisation.name),
         required=False,
-        help_text="TLP:RED goes to these people only, never to their whole organisation.",
+        help_text="TLP:RED goes to these people only, never to their whole organisation. "
+        "Choose members of the organisation picked above.",
     )
 
     def __init__(self, *args, resource, options, needs_reauth: bool, **kwargs):
@@ -147,14 +149,13 @@ class ShareForm(forms.Form):
                 User.objects.filter(
                     is_active=True, membership__organisation_id__in=list(recipients)
                 )
-                .select_related("membership")
+                .select_related("membership__organisation")
                 .order_by("membership__organisation__name", "last_name", "username")
             )
             self.fields["recipient_users"].queryset = members
             self.fields["recipient_users"].label_from_instance = lambda u: (
                 f"{u.get_full_name() or u.username} ({u.username})"
             )
-            self.recipient_organisations = recipients
         else:
             del self.fields["recipient_users"]
         if needs_reauth:
@@ -185,17 +186,6 @@ class ShareForm(forms.Form):
     def chosen(self):
         """The ShareOption picked, once the form is valid."""
         return self.allowed[self.cleaned_data["option"]]
-
-    def recipient_groups(self):
-        """The named-recipient checkboxes, grouped by organisation for the template."""
-        if "recipient_users" not in self.fields:
-            return []
-        widgets = {str(w.data["value"]): w for w in self["recipient_users"]}
-        groups = {}
-        for user in self.fields["recipient_users"].queryset:
-            organisation = self.recipient_organisations[user.membership.organisation_id]
-            groups.setdefault(organisation, []).append(widgets[user.username])
-        return list(groups.items())
 
 
 class RevokeForm(forms.Form):

@@ -2,7 +2,12 @@
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -21,11 +26,100 @@ from agreements.filters import AgreementFilter
 from agreements.models import Agreement
 from portal import audit, reauth
 from portal.api.base import AccessViewSet
+from portal.api.docs import describe
 from portal.api.errors import Conflict, ErrorSerializer
 
 PARTY_PK_PARAMETER = OpenApiParameter("party_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
+PARTY_MEMBERS = "members of the parties' organisations; anyone else gets 404."
+PARTY_PM = "a programme manager of one of the parties (403 for other members of a party)."
+ANSWERS_AGREEMENT = "the agreement as it is now (status, parties, signatures)."
+
+
+@extend_schema_view(
+    list=describe(
+        "Lists the agreements your organisation is a party to, newest first; filter by status, "
+        "kind and party, search the reference, title and purpose.",
+        who="any signed-in member; only your organisation's agreements are listed.",
+        answers="a page of agreements; an agreement your organisation is not party to never "
+        "appears, nor counts.",
+    ),
+    retrieve=describe(
+        "One agreement: terms, parties, designated signatories and signatures.",
+        who=PARTY_MEMBERS,
+        answers=ANSWERS_AGREEMENT,
+    ),
+    create=describe(
+        "Drafts a new agreement. `parties` must include your own organisation and at least one "
+        "other active organisation (by id).",
+        who="programme managers.",
+        answers="201 with the draft; your organisation's signatories are your colleagues "
+        "holding the signatory role, and every other party is asked to designate its own.",
+    ),
+    update=describe(
+        "Replaces a draft's terms and, if given, its parties (your organisation stays one).",
+        who=PARTY_PM + " Only while it is a draft (409 after).",
+        answers=ANSWERS_AGREEMENT,
+    ),
+    partial_update=describe(
+        "Changes some of a draft's terms or its parties (your organisation stays one).",
+        who=PARTY_PM + " Only while it is a draft (409 after).",
+        answers=ANSWERS_AGREEMENT,
+    ),
+    designate=describe(
+        "Designates a party's signatories (by username), how many of them must sign, and its "
+        "legal, technical and incident contacts.",
+        who="a programme manager of that party's own organisation, while the agreement is a "
+        "draft; another party's is a 403, so nobody else learns who may sign for it.",
+        answers=ANSWERS_AGREEMENT,
+    ),
+    submit=describe(
+        "Submits a draft for signature: its text is frozen and its content hash fixed; every "
+        "party must have designated its signatories.",
+        who=PARTY_PM,
+        answers=ANSWERS_AGREEMENT + " Status: awaiting signatures.",
+    ),
+    withdraw=describe(
+        "Takes an agreement awaiting signatures back to draft; signatures given are voided and "
+        "the optional reason is told to every party.",
+        who=PARTY_PM,
+        answers=ANSWERS_AGREEMENT + " Status: draft.",
+    ),
+    sign=describe(
+        "Signs for your organisation, on the frozen content hash, after proving it is you "
+        "(password, and authenticator code once set up). When every party has its signatures "
+        "the agreement is signed, and in force from its effective date.",
+        who="a signatory designated by a party, enrolled in two-factor authentication; "
+        "signing twice is refused.",
+        answers=ANSWERS_AGREEMENT,
+    ),
+    decline=describe(
+        "Declines to sign, with a reason every party reads; the agreement goes back to draft "
+        "and signatures given are voided.",
+        who="a signatory designated by a party, with password (and code).",
+        answers=ANSWERS_AGREEMENT + " Status: draft.",
+    ),
+    terminate=describe(
+        "Ends a signed or active agreement, now or on a later date, with a reason; what was "
+        "shared under it stops being available when it ends.",
+        who="a signatory of one of the parties.",
+        answers=ANSWERS_AGREEMENT,
+    ),
+    amend=describe(
+        "Starts an amendment of an agreement in force: a new draft version with the same "
+        "reference; the version in force stays until the amendment is signed.",
+        who=PARTY_PM,
+        answers="201 with the new draft version.",
+    ),
+    evidence=describe(
+        "The JSON evidence bundle of a signed agreement: content, hash and signatures, signed "
+        "with the portal's Ed25519 key (check it offline with `manage.py verify_evidence`). "
+        "The download is audited.",
+        who=PARTY_MEMBERS,
+        answers="the bundle; 409 until every party has signed.",
+    ),
+)
 class AgreementViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,

@@ -19,7 +19,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -47,6 +52,7 @@ from intel.filters import StixObjectFilter
 from intel.models import IntelShare, StixObject, StixVersion
 from portal import reauth
 from portal.api.base import AccessViewSet, SignedInAPIMixin
+from portal.api.docs import describe
 from resources.api.serializers import RevokeSerializer
 from resources.services import REAUTH_TLP
 
@@ -64,6 +70,68 @@ class StixJSONRenderer(JSONRenderer):
 BUNDLE_RENDERERS = [JSONRenderer, StixJSONRenderer]
 
 
+VISIBLE = (
+    "your organisation's members for its own objects; everyone signed in for TLP:CLEAR; "
+    "members of a recipient organisation of a live share for GREEN and AMBER; only the named "
+    "people for RED. Anyone else gets 404."
+)
+OWNER_PM = "a programme manager of the owner organisation (403 for others who see it)."
+OWNER = "members of the owner organisation (403 for others who see it)."
+
+
+@extend_schema_view(
+    list=describe(
+        "Lists the STIX objects you may see, newest first: your organisation's and those "
+        "shared with it; filter by type, TLP, data category, owner, agreement and date added, "
+        "search names, descriptions, patterns and observable values.",
+        who="any signed-in member; the list holds only what your grants allow.",
+        answers="a page of objects with their facts (type, name, TLP, owner, dates).",
+    ),
+    retrieve=describe(
+        "One STIX object: its latest content as STIX 2.1 JSON and its versions.",
+        who=VISIBLE,
+        answers="the object.",
+    ),
+    stix=describe(
+        "Every version of the object as a STIX 2.1 bundle (`application/stix+json` when "
+        "asked for).",
+        who=VISIBLE,
+        answers="the bundle, oldest version first.",
+    ),
+    correlations=describe(
+        "The other organisations whose objects you can see carry the same observable value or "
+        'pattern ("also reported by").',
+        who=VISIBLE,
+        answers="the organisations; only those whose objects you may see are named.",
+    ),
+    share=describe(
+        "Shares the object with a partner organisation under an agreement in force, by the "
+        "same rules as resources (parties, data category, TLP ceiling; RED to named people "
+        "only; RED and AMBER+STRICT need your password and code now). With "
+        "`with_references`, the objects a report or grouping references go along where the "
+        "rules allow.",
+        who=OWNER_PM,
+        answers="201 with the object's share first, then the referenced objects' shares; 400 "
+        "saying which rule refused it.",
+    ),
+    shares=describe(
+        "Lists the object's shares: recipient, agreement, named people (RED), status.",
+        who=OWNER,
+        answers="a page of shares, live and revoked.",
+    ),
+    revoke=describe(
+        "Revokes a share of the object at once, with an optional reason; the recipient "
+        "loses access now.",
+        who=OWNER_PM,
+        answers="the share, revoked.",
+    ),
+    sightings=describe(
+        "Who used this object: per partner organisation (or anonymous), how many sightings, "
+        "how many times seen, first and last seen.",
+        who=OWNER,
+        answers="the summary rows; only sightings that reached the owner count.",
+    ),
+)
 class StixObjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AccessViewSet):
     """Intelligence your organisation holds, and what partners shared with it. Others are a
     404, like objects that do not exist."""
@@ -187,6 +255,12 @@ class StixObjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Access
         return Response(SightingSummarySerializer(summary, many=True).data)
 
     @extend_schema(request=SightingRequestSerializer, responses={201: StixObjectSerializer})
+    @describe(
+        "Reports that your organisation saw what this object describes: a STIX sighting of "
+        "it, which reaches the owner.",
+        who="members of an active organisation who can see the object.",
+        answers="201 with the sighting, as a STIX object of your organisation.",
+    )
     @sightings.mapping.post
     def report_sighting(self, request, pk=None):
         """Your organisation saw what this object describes: a STIX sighting of it."""
@@ -221,6 +295,18 @@ class StixObjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Access
         return {**self.get_serializer_context(), "live_share_ids": set(live)}
 
 
+@extend_schema_view(
+    create=describe(
+        "Imports STIX 2.1 (a bundle or one object, as JSON or text) or a MISP event "
+        "(`format: misp`, converted offline, TLP from its `tlp:` tags) as your organisation's "
+        "intelligence; every object is validated, and new versions of objects you already "
+        "hold are kept beside the old.",
+        who="programme managers add intelligence; any member may send sightings and opinions "
+        "about objects they can see.",
+        answers="201 with the ids stored and those unchanged; 400 with one problem per bad "
+        "object, and nothing stored.",
+    )
+)
 class ImportViewSet(SignedInAPIMixin, GenericViewSet):
     """STIX 2.1 or a MISP event in, as your organisation's intelligence.
 
@@ -267,6 +353,15 @@ class ImportViewSet(SignedInAPIMixin, GenericViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=describe(
+        "Exports the newest version of every object you may see as one STIX 2.1 bundle, "
+        "filtered and searched like the list, with the TLP marking definitions and the "
+        "owners' identities. The export is recorded.",
+        who="any signed-in member; the bundle holds only what your grants allow.",
+        answers="the bundle (`application/stix+json` when asked for).",
+    )
+)
 class ExportViewSet(AccessViewSet):
     """A STIX 2.1 bundle of the newest version of every object you may see, filtered and
     searched like the list, with the TLP marking definitions and the owners' identities."""

@@ -3,7 +3,8 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -14,6 +15,7 @@ from rest_framework.views import APIView
 
 from portal import audit, services
 from portal.api.base import AccessViewSet, RoleRequiredAPIMixin, SignedInAPIMixin
+from portal.api.docs import describe
 from portal.api.errors import ErrorSerializer
 from portal.api.serializers import (
     AuditHeadSerializer,
@@ -54,6 +56,14 @@ class TokenView(PublicMixin, APIView):
         },
         auth=[],
     )
+    @describe(
+        "Creates your API token from your username, password and, once you have set up an "
+        "authenticator app, its code; any earlier token stops working. Failed attempts are "
+        "throttled per account and address and recorded in the audit trail.",
+        who="anyone with an active account: this is how a partner system signs in.",
+        answers="201 with the token and your username; 400 for wrong credentials or code; 429 "
+        "with Retry-After after too many failures.",
+    )
     def post(self, request):
         serializer = TokenRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -66,10 +76,34 @@ class MeView(SignedInAPIMixin, APIView):
     """The signed-in user, their organisation and their roles."""
 
     @extend_schema(responses=MeSerializer)
+    @describe(
+        "Who the token or session belongs to: the user, their organisation and their roles.",
+        who="any signed-in user.",
+        answers="your username, name, organisation and role flags.",
+    )
     def get(self, request):
         return Response(MeSerializer(request.user).data)
 
 
+@extend_schema_view(
+    list=describe(
+        "The organisation directory: name, short name, country and kind; filter by country "
+        "and kind, search names and short names.",
+        who="any signed-in user.",
+        answers="a page of organisations, by name.",
+    ),
+    retrieve=describe(
+        "One organisation's directory entry, by short name.",
+        who="any signed-in user.",
+        answers="the organisation.",
+    ),
+    members=describe(
+        "The organisation's members and their roles.",
+        who="members of the organisation itself, and of organisations with an agreement in "
+        "force with it (403 for others).",
+        answers="a page of members by username.",
+    ),
+)
 class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AccessViewSet):
     """The organisation directory, and member lists where your organisation may see them."""
 
@@ -114,6 +148,13 @@ class AuditHeadView(RoleRequiredAPIMixin, APIView):
             404: OpenApiResponse(description="The audit trail has no events yet."),
         }
     )
+    @describe(
+        "The audit trail's latest event id and a seal of its hash and time, signed now with "
+        "the portal's Ed25519 key. Keep it outside the portal: `manage.py verify_audit --head "
+        "FILE` later proves the trail up to it was not rewritten. It names no object or actor.",
+        who="organisation admins of any organisation, enrolled in two-factor authentication.",
+        answers="the signed head; 404 while the trail is empty.",
+    )
     def get(self, request):
         head = audit.signed_head()
         if head is None:
@@ -127,8 +168,12 @@ class SchemaView(SignedInAPIMixin, SpectacularAPIView):
 
 @method_decorator(csp_update({"style-src": [UNSAFE_INLINE]}), name="dispatch")
 class SwaggerView(SignedInAPIMixin, SpectacularSwaggerSplitView):
-    """Swagger UI with assets from the sidecar package: it works with no network.
+    """Swagger UI with assets from the sidecar package: it works with no network. It is shown
+    in the portal's layout (templates/portal/api_docs.html), with the top bar and a way back.
 
     Swagger UI sets style attributes as it renders, so this one page allows inline styles;
     scripts stay locked to our origin.
     """
+
+    template_name = "portal/api_docs.html"
+    title = _("API documentation")

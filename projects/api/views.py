@@ -9,7 +9,7 @@ their project, so another project's item is a 404.
 
 from django.db.models import Prefetch
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from portal import access
 from portal.api.base import AccessViewSet
+from portal.api.docs import describe
 from projects import services
 from projects.api.serializers import (
     ContributionSerializer,
@@ -41,6 +42,125 @@ from resources.models import Resource, ResourceVersion
 ITEM_PK_PARAMETER = OpenApiParameter("item_pk", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
+VISIBLE = "members of the participating organisations and the project's assigned reviewers; "
+VISIBLE += "anyone else gets 404."
+COORDINATOR = "a programme manager of the coordinating organisation (403 for others who see it)."
+PLANNER = (
+    "a programme manager of the coordinator, or of the partner leading the work package "
+    "(403 for others who see it)."
+)
+ANSWERS_PROJECT = "the project as it is now (status, consortium, health)."
+ANSWERS_ITEM = "the item as it is now, with its submissions and reviews."
+
+
+@extend_schema_view(
+    list=describe(
+        "Lists the projects you may see, by acronym; filter by status, kind and "
+        "participant, search the acronym, title and summary.",
+        who="any signed-in member; only projects your organisation takes part in, or that "
+        "you review, are listed.",
+        answers="a page of projects with their status and health.",
+    ),
+    retrieve=describe(
+        "One project: its agreement, consortium, dates, status and health.",
+        who=VISIBLE,
+        answers=ANSWERS_PROJECT,
+    ),
+    create=describe(
+        "Proposes a project under an agreement in force (a joint R&D agreement or an MoU) "
+        "with your organisation as coordinator; every partner and observer must be a party "
+        "to it.",
+        who="programme managers.",
+        answers="201 with the proposed project.",
+    ),
+    partial_update=describe(
+        "Changes a project's title, summary, dates or scenario.",
+        who=COORDINATOR,
+        answers=ANSWERS_PROJECT,
+    ),
+    activate=describe(
+        "Starts the project; its planned due dates become the baseline, so later changes "
+        "need a reason.",
+        who=COORDINATOR,
+        answers=ANSWERS_PROJECT + " Status: active.",
+    ),
+    suspend=describe(
+        "Pauses the project; the reason is told to every participant.",
+        who=COORDINATOR,
+        answers=ANSWERS_PROJECT + " Status: suspended.",
+    ),
+    resume=describe(
+        "Resumes a suspended project, if its agreement is still in force.",
+        who=COORDINATOR,
+        answers=ANSWERS_PROJECT + " Status: active.",
+    ),
+    complete=describe(
+        "Closes the project; every milestone and deliverable must have been accepted.",
+        who=COORDINATOR,
+        answers=ANSWERS_PROJECT + " Status: completed; 409 while items are open.",
+    ),
+    cancel=describe(
+        "Stops the project for good; the reason is told to every participant.",
+        who=COORDINATOR,
+        answers=ANSWERS_PROJECT + " Status: cancelled.",
+    ),
+    participants=describe(
+        "The organisations taking part, and their roles (coordinator, partner, observer).",
+        who=VISIBLE,
+        answers="a page of participants.",
+    ),
+    work_packages=describe(
+        "The work packages, and who leads each.",
+        who=VISIBLE,
+        answers="a page of work packages.",
+    ),
+    milestones=describe(
+        "The milestones, with their baseline, submissions, reviews and date changes.",
+        who=VISIBLE,
+        answers="a page of milestones; a linked resource you may not see is named as such, "
+        "never described.",
+    ),
+    deliverables=describe(
+        "The deliverables, with their baseline, submissions, reviews and date changes.",
+        who=VISIBLE,
+        answers="a page of deliverables; a linked version you may not see is named as such, "
+        "never described.",
+    ),
+    reviewers=describe(
+        "The reviewers assigned to the project.",
+        who=VISIBLE,
+        answers="a page of reviewers.",
+    ),
+    contributions=describe(
+        "What each participant pools into the project, with totals per kind and unit.",
+        who=VISIBLE,
+        answers="a page of contributions.",
+    ),
+    submit_milestone=describe(
+        "Submits a milestone for review with the evidence of completion and the resources "
+        "that prove it (resources you can see); after the due date, say why it is late.",
+        who="a programme manager of the partner leading the milestone's work package.",
+        answers=ANSWERS_ITEM + " Status: submitted.",
+    ),
+    review_milestone=describe(
+        "Accepts a submitted milestone or asks for changes (with a comment); it is accepted "
+        "once enough reviewers accept, and one request for changes sends it back.",
+        who="the reviewers assigned to the project.",
+        answers=ANSWERS_ITEM,
+    ),
+    submit_deliverable=describe(
+        "Submits a deliverable for review with its evidence and the exact resource versions "
+        "that make it (versions you can see); after the due date, say why it is late.",
+        who="a programme manager of the partner leading the deliverable's work package.",
+        answers=ANSWERS_ITEM + " Status: submitted.",
+    ),
+    review_deliverable=describe(
+        "Accepts a submitted deliverable or asks for changes (with a comment); it is accepted "
+        "once enough reviewers accept, and one request for changes sends it back.",
+        who="the reviewers assigned to the project.",
+        answers=ANSWERS_ITEM,
+    ),
+)
 class ProjectViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -163,6 +283,11 @@ class ProjectViewSet(
         )
 
     @extend_schema(request=ParticipantAddSerializer, responses={201: ParticipantSerializer})
+    @describe(
+        "Adds a partner or an observer; it must be a party to the governing agreement.",
+        who=COORDINATOR,
+        answers="201 with the participant.",
+    )
     @participants.mapping.post
     def add_participant(self, request, pk=None):
         """Add a partner or an observer; it must be a party to the governing agreement."""
@@ -182,6 +307,12 @@ class ProjectViewSet(
         return self._page(assignments, ReviewerSerializer)
 
     @extend_schema(request=ReviewerAssignSerializer, responses={201: ReviewerSerializer})
+    @describe(
+        "Assigns a reviewer (a person with the reviewer role) from a participant or from an "
+        "independent reviewers' panel.",
+        who=COORDINATOR,
+        answers="201 with the assignment.",
+    )
     @reviewers.mapping.post
     def assign_reviewer(self, request, pk=None):
         """Assign a reviewer from a participant or from an independent reviewers' panel."""
@@ -201,6 +332,12 @@ class ProjectViewSet(
         return self._page(contributions, ContributionSerializer)
 
     @extend_schema(request=ContributionSerializer, responses={201: ContributionSerializer})
+    @describe(
+        "Records a contribution (money, person-months, equipment, ...).",
+        who="a programme manager of the coordinator for anyone, of a partner for its own "
+        "organisation (403 otherwise).",
+        answers="201 with the contribution.",
+    )
     @contributions.mapping.post
     def add_contribution(self, request, pk=None):
         """Record a contribution: the coordinator for anyone, a partner for itself."""
@@ -221,6 +358,11 @@ class ProjectViewSet(
         )
 
     @extend_schema(request=WorkPackageSerializer, responses={201: WorkPackageSerializer})
+    @describe(
+        "Adds a work package led by the coordinator or a partner.",
+        who=COORDINATOR,
+        answers="201 with the work package.",
+    )
     @work_packages.mapping.post
     def add_work_package(self, request, pk=None):
         """Add a work package led by the coordinator or a partner."""
@@ -237,6 +379,12 @@ class ProjectViewSet(
         return self._items_page(project, Milestone, MilestoneSerializer)
 
     @extend_schema(request=MilestoneSerializer, responses={201: MilestoneSerializer})
+    @describe(
+        "Plans a milestone in a work package; once the project is active its baseline is its "
+        "first due date.",
+        who=PLANNER,
+        answers="201 with the milestone.",
+    )
     @milestones.mapping.post
     def add_milestone(self, request, pk=None):
         """Plan a milestone; once the project is active its baseline is its first date."""
@@ -253,6 +401,12 @@ class ProjectViewSet(
         return self._items_page(project, Deliverable, DeliverableSerializer)
 
     @extend_schema(request=DeliverableSerializer, responses={201: DeliverableSerializer})
+    @describe(
+        "Plans a deliverable in a work package; once the project is active its baseline is "
+        "its first due date.",
+        who=PLANNER,
+        answers="201 with the deliverable.",
+    )
     @deliverables.mapping.post
     def add_deliverable(self, request, pk=None):
         """Plan a deliverable; once the project is active its baseline is its first date."""

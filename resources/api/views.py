@@ -8,7 +8,12 @@ one access action in `access_actions`, and the access matrix and meta-tests see 
 from django.db.models import Prefetch
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -17,6 +22,7 @@ from rest_framework.response import Response
 
 from portal import reauth
 from portal.api.base import AccessViewSet
+from portal.api.docs import describe
 from resources import reports, services
 from resources.api.serializers import (
     AccessLogRowSerializer,
@@ -47,6 +53,74 @@ REPORT_PARAMETERS = [
 ]
 
 
+VISIBLE = (
+    "your organisation's members for its own resources; everyone signed in for TLP:CLEAR; "
+    "members of a recipient organisation of a live share for GREEN and AMBER; only the named "
+    "people for RED. Anyone else gets 404."
+)
+OWNER_PM = "a programme manager of the owner organisation (403 for others who see it)."
+
+
+@extend_schema_view(
+    list=describe(
+        "Lists the resources you may see, newest first: your organisation's and those shared "
+        "with it; filter by scope (ours or shared with us), kind, TLP, data category and "
+        "owner, search the title and description.",
+        who="any signed-in member; the list holds only what your grants allow.",
+        answers="a page of resources with their latest version's facts.",
+    ),
+    retrieve=describe(
+        "One resource's metadata and latest version. The view is recorded in the owner's "
+        "access report.",
+        who=VISIBLE,
+        answers="the resource.",
+    ),
+    create=describe(
+        "Uploads a new resource (multipart: the file and its metadata, with its TLP and data "
+        "category). The file's type is detected from its bytes and its SHA-256 kept; "
+        "executables are refused except for tools.",
+        who="programme managers; the resource belongs to their organisation.",
+        answers="201 with the resource and its first version.",
+    ),
+    update=describe(
+        "Replaces a resource's metadata (title, description, kind, data category, TLP, tags).",
+        who=OWNER_PM,
+        answers="the resource as it is now.",
+    ),
+    partial_update=describe(
+        "Changes some of a resource's metadata.",
+        who=OWNER_PM,
+        answers="the resource as it is now.",
+    ),
+    download=describe(
+        "Downloads the latest version, or the one named by `version`. The live sharing rule "
+        "is checked again (the agreement must still be in force) and the download audited.",
+        who=VISIBLE + " A recipient whose share or agreement ended gets 403.",
+        answers="the file, as an attachment, with the type detected at upload.",
+    ),
+    versions=describe(
+        "Lists a resource's versions, newest first.",
+        who=VISIBLE,
+        answers="a page of versions: number, size, SHA-256, type, note, who uploaded it.",
+    ),
+    shares=describe(
+        "Lists the resource's shares: recipient, agreement, named people (RED), status.",
+        who=OWNER_PM,
+        answers="a page of shares, live and revoked.",
+    ),
+    revoke=describe(
+        "Revokes a share of the resource at once, with an optional reason; the recipient "
+        "loses access now.",
+        who=OWNER_PM,
+        answers="the share, revoked.",
+    ),
+    access_log=describe(
+        "The owner's access report: who viewed and downloaded the resource, when and through "
+        "which share; filter by period, organisation and action.",
+        who="the owner organisation's programme managers and admins.",
+        answers="a page of access events.",
+    ),
+)
 class ResourceViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -163,6 +237,11 @@ class ResourceViewSet(
         request={"multipart/form-data": VersionUploadSerializer},
         responses={201: VersionSerializer},
     )
+    @describe(
+        "Adds a new version of the file (multipart); earlier versions stay.",
+        who=OWNER_PM,
+        answers="201 with the new version.",
+    )
     @versions.mapping.post
     def upload_version(self, request, pk=None):
         resource = self.get_object()
@@ -184,6 +263,14 @@ class ResourceViewSet(
         return self.get_paginated_response(serializer.data)
 
     @extend_schema(request=ShareRequestSerializer, responses={201: ShareSerializer})
+    @describe(
+        "Shares the resource with a partner organisation under an agreement in force to which "
+        "both are parties, that covers its data category and whose TLP ceiling reaches its "
+        "TLP. RED goes to named people (`recipient_users`) only; RED and AMBER+STRICT need "
+        "your password (and code) now.",
+        who=OWNER_PM,
+        answers="201 with the share; 400 saying which rule refused it.",
+    )
     @shares.mapping.post
     def share(self, request, pk=None):
         resource = self.get_object()

@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from agreements import services
 from agreements.models import Agreement, AgreementStatus, Signature
+from portal import services as services_portal
 from portal.models import AuditEvent, Notification
 from tests.agreements.conftest import draft_between, fresh_reauth
-from tests.factories import PASSWORD, totp_code
+from tests.factories import PASSWORD, OrganisationFactory, platform_staff, totp_code
 
 
 def test_list_shows_own_agreements_and_search_finds_them(draft, people, client):
@@ -143,6 +144,71 @@ def test_pm_drafts_through_the_form_with_clear_errors(people, client):
     agreement = Agreement.objects.get(title="Multilateral MoU")
     assert response.status_code == 302 and response["Location"] == agreement.get_absolute_url()
     assert agreement.parties.count() == 3
+
+
+def _draft_data(**values):
+    return {
+        "title": "Bilateral exchange",
+        "kind": "mou",
+        "purpose": "Cooperate.",
+        "body": "Text",
+        "tlp_ceiling": "green",
+        "permitted_actions": "internally_visible",
+        "retention_days": 30,
+        "on_termination": "delete",
+        "effective_from": timezone.localdate().isoformat(),
+        "renewal_notice_days": 30,
+        "prevailing_language": "English",
+        **values,
+    }
+
+
+def test_the_drafters_own_organisation_is_a_fixed_party(people, client):
+    client.force_login(people.a_pm)
+    form = client.get("/agreements/new/").content.decode()
+    # The picker shows it as a chip that cannot be removed...
+    assert re.search(rf'<option value="{people.a.pk}" selected data-locked=""', form)
+    assert "your organisation, always a party" in form
+    assert re.search(rf'<option value="{people.b.pk}" data-search="{people.b.slug}">', form)
+
+    # ...and leaving it out of the request (no JavaScript, or a hand-made POST) keeps it.
+    response = client.post("/agreements/new/", _draft_data(parties=[people.b.pk]))
+    agreement = Agreement.objects.get(title="Bilateral exchange")
+    assert response.status_code == 302
+    assert set(agreement.parties.values_list("organisation", flat=True)) == {
+        people.a.pk,
+        people.b.pk,
+    }
+
+    # Editing the draft cannot drop it either, for the other party's manager too.
+    client.force_login(people.b_pm)
+    edit = f"/agreements/{agreement.pk}/edit/"
+    assert re.search(
+        rf'<option value="{people.b.pk}" selected data-locked=""', client.get(edit).content.decode()
+    )
+    client.post(edit, _draft_data(parties=[people.a.pk], title="Renamed"))
+    agreement.refresh_from_db()
+    assert agreement.title == "Renamed"
+    assert agreement.parties.filter(organisation=people.b).exists()
+
+
+def test_a_party_the_form_does_not_offer_is_refused_in_words(people, client):
+    closed = OrganisationFactory(name="Closed Ministry", slug="closed")
+    services_portal.update_organisation(
+        actor=platform_staff(), organisation=closed, is_active=False
+    )
+    client.force_login(people.a_pm)
+    assert "Closed Ministry" not in client.get("/agreements/new/").content.decode()
+    response = client.post("/agreements/new/", _draft_data(parties=[people.b.pk, closed.pk]))
+    assert response.status_code == 200
+    assert (
+        f"Select a valid choice. {closed.pk} is not one of the available choices."
+        in response.content.decode()
+    )
+    # Only the drafter's own organisation: the service still wants another party.
+    alone = client.post("/agreements/new/", _draft_data(parties=[]))
+    assert "An agreement needs at least two parties." in alone.content.decode()
+    assert not Agreement.objects.exists()
 
 
 def test_members_without_the_role_cannot_open_the_draft_form(people, client):

@@ -9,6 +9,7 @@ import pytest
 from resources.models import Resource
 from tests.agreements.conftest import draft_between, sign_by_all
 from tests.e2e.support import check_accessibility, screenshot, sign_in
+from tests.factories import PASSWORD
 
 TITLE = "Atlantis AMBER incident report"
 
@@ -89,3 +90,46 @@ def test_share_find_download_and_revoke(in_force, new_page, watch, tmp_path):
     assert partner.goto(resource.get_absolute_url()).status == 404
     refused = partner.request.get(f"{resource.get_absolute_url()}download/")
     assert refused.status == 404
+
+
+def test_red_goes_to_the_people_chosen_in_the_picker(e2e_world, new_page):
+    """The share dialog (loaded by htmx) brings its chip picker: A's manager types a name,
+    chooses B's member with Enter, Escape closes the list and not the dialog, and the share
+    names exactly that person."""
+    from agreements import services as agreement_services
+    from resources.models import Share
+    from tests.resources.conftest import new_resource
+
+    world = e2e_world
+    agreement = draft_between(world, title="A-B red channel", tlp_ceiling="red")
+    agreement_services.submit(actor=world.a_pm, agreement=agreement)
+    sign_by_all(world, agreement)
+    resource = new_resource(world, title="Atlantis RED source report", tlp="red")
+
+    owner = new_page()
+    sign_in(owner, world.a_pm)
+    owner.goto(resource.get_absolute_url())
+    owner.get_by_role("link", name="Share…").click()
+    dialog = owner.locator("dialog.share-dialog")
+    dialog.get_by_label(re.compile("A-B red channel")).check()
+    picker = dialog.get_by_role("combobox", name=re.compile("^Named recipients"))
+    picker.fill(world.b_member.last_name)
+    options = dialog.get_by_role("listbox").get_by_role("option")
+    assert options.all_inner_texts() == [
+        f"{world.b_member.get_full_name()} ({world.b_member.username})"
+    ]
+    # Listed under their organisation.
+    assert dialog.get_by_role("group", name=world.b.name).is_visible()
+    picker.press("Enter")
+    chips = dialog.locator(".chip-picker-chips")
+    assert chips.get_by_role("button", name=f"Remove {world.b_member.get_full_name()}").is_visible()
+    picker.press("Escape")
+    picker.press("Escape")
+    assert dialog.is_visible()
+    check_accessibility(owner, "RED share dialog with the picker")
+    screenshot(owner, "share-red-picker")
+    dialog.get_by_label("Password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Share", exact=True).click()
+    owner.get_by_text(re.compile(f"Shared with {world.b.name}")).first.wait_for()
+    share = Share.objects.get(resource=resource)
+    assert list(share.recipient_users.all()) == [world.b_member]

@@ -435,8 +435,11 @@ def test_red_needs_named_people_and_the_password(sharing, client):
     dialog = client.get(url).content.decode()
     assert 'type="password"' in dialog and sharing.b_member.username in dialog
     # People by username: a user's id is sequential and would count every nation's accounts.
-    assert f'name="recipient_users" value="{sharing.b_member.username}"' in dialog
-    assert not re.search(r'name="recipient_users" value="\d+"', dialog)
+    people = re.search(r'<select name="recipient_users".*?</select>', dialog, re.S).group()
+    assert f'<option value="{sharing.b_member.username}"' in people
+    assert not re.search(r'<option value="\d+"', people)
+    # Listed under their organisation, as the picker shows them.
+    assert f'<optgroup label="{sharing.b.name}">' in people
     option = f"{red_agreement.pk}:{sharing.b.pk}"
     assert f'value="{option}"' in dialog
     assert f'value="{sharing.ab_agreement.pk}:{sharing.b.pk}"' not in dialog  # AMBER ceiling
