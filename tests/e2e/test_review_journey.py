@@ -104,10 +104,13 @@ def test_a_reviewer_opens_the_linked_evidence_and_accepts(evidence_to_judge, new
     partner.get_by_role("link", name="Submit D2.1").click()
     check_accessibility(partner, "submit form with evidence")
     partner.get_by_label(re.compile("^Evidence")).fill("The calibration log, version 1.")
-    versions = partner.get_by_label(re.compile("^Linked resource versions"))
-    option = versions.locator("option", has_text="Borealis pilot calibration log")
-    assert "the reviewers who cannot open it" in option.inner_text()
-    versions.select_option(option.get_attribute("value"))
+    picker = partner.get_by_role("combobox", name=re.compile("^Linked resource versions"))
+    picker.fill("calibration")
+    listbox = partner.get_by_role("listbox", name=re.compile("^Linked resource versions"))
+    (choice,) = listbox.get_by_role("option").all_inner_texts()
+    assert "Borealis pilot calibration log" in choice
+    assert "the reviewers who cannot open it" in choice
+    picker.press("Enter")
     assert partner.get_by_label("Let the reviewers open what my organisation owns").is_checked()
     partner.get_by_role("button", name="Submit for review").click()
     partner.wait_for_url(re.compile(r"/projects/\d+/"))
