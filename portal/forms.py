@@ -1,5 +1,6 @@
 """Input validation for the core's forms. Writes happen in portal.services."""
 
+from allauth.mfa.base.forms import AuthenticateForm as MFAAuthenticateForm
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
@@ -132,6 +133,19 @@ class ReauthenticateForm(ReauthenticationForm):
             except ValidationError as error:
                 add_service_errors(self, error)
         return cleaned
+
+
+class TwoFactorStepForm(MFAAuthenticateForm):
+    """allauth's second step at sign-in, with the code field labelled, focused and numeric:
+    the person arrives from the password page to type exactly one thing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        code = self.fields["code"]
+        code.label = _("Authenticator code")
+        code.help_text = _("The 6-digit code your authenticator app shows, or a recovery code.")
+        code.widget.attrs.update(autofocus=True, inputmode="numeric", autocomplete="one-time-code")
+        code.widget.attrs.pop("placeholder", None)
 
 
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
