@@ -25,10 +25,8 @@ def test_sign_in_is_the_primary_button_and_cancel_is_plain(people, client):
     body = two_factor_page(client, people.a_signatory)
     primary = re.findall(r'class="button button-primary"[^>]*>([^<]+)<', body)
     assert primary == ["Sign in"]
-    assert re.search(
-        r'<button type="submit" form="logout-from-stage" class="button button-quiet">Cancel</button>',
-        body,
-    )
+    cancel = '<button type="submit" form="logout-from-stage" class="button button-quiet">'
+    assert f"{cancel}Cancel</button>" in body
 
 
 def test_a_wrong_code_is_explained_and_the_right_one_signs_in(people, client):
