@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.generic import DetailView, FormView
 
 from agreements import diff, lifecycle, services
@@ -23,7 +24,7 @@ from agreements.forms import (
 )
 from agreements.models import Agreement
 from portal import access, audit, reauth
-from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
+from portal.base_views import AccessListView, ObjectAccessMixin, PublicMixin, RoleRequiredMixin
 from portal.forms import ReauthenticationForm, add_service_errors
 from portal.models import Role
 
@@ -535,3 +536,23 @@ def _download(agreement, build, content_type: str, suffix: str, request):
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     audit.record(request.user, "agreement.evidence_downloaded", agreement, file=suffix)
     return response
+
+
+class VerifierDownloadView(PublicMixin, View):
+    """The standalone evidence verifier (agreements/verifier.py), as a file to download.
+
+    Public on purpose: auditors and partners verify evidence with it, often without an account
+    here. It is one module of the portal's own code and holds no partner data.
+    """
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs):
+        from agreements import evidence
+
+        response = HttpResponse(
+            evidence.verifier_source(), content_type="text/x-python; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="verify.py"'
+        response["X-Content-SHA256"] = evidence.verifier_sha256()
+        return response
