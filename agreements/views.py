@@ -399,7 +399,7 @@ class SignView(SigningPageMixin, AgreementActionView):
     form_class = SignForm
     heading = gettext_lazy("Sign")
     explanation = gettext_lazy(
-        "You sign for your organisation, on exactly the content below, identified by its "
+        "You sign for your organisation, on exactly the content above, identified by its "
         "hash. Confirm it is you."
     )
     button = gettext_lazy("Sign")
@@ -475,12 +475,12 @@ class TerminateView(AgreementActionView):
 class AmendView(AgreementActionView):
     transition = "amend"
     access_action = "amend"
-    heading = "Amend"
-    explanation = (
+    heading = gettext_lazy("Amend")
+    explanation = gettext_lazy(
         "Amending opens a new draft version. This version stays in force until every party "
         "has signed the amendment."
     )
-    button = "Open an amendment"
+    button = gettext_lazy("Open an amendment")
 
     def form_valid(self, form):
         try:
