@@ -360,7 +360,7 @@ def ending_consequences(*, agreement: Agreement, viewer) -> list[str]:
         for p in agreement.parties.select_related("organisation")
         if own is None or p.organisation_id != own.organisation_id
     ]
-    if others:
+    if others and agreement.is_live():  # member lists open only while it is in force
         sentences.append(
             _(
                 "Your organisation and %(partners)s stop seeing each other's member lists, "

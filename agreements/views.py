@@ -319,6 +319,7 @@ class SigningPageMixin:
     and the hash), and the form asks for the code when the person has an authenticator app."""
 
     template_name = "agreements/sign_form.html"
+    summary_heading = gettext_lazy("What you sign")
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
@@ -338,7 +339,12 @@ class SigningPageMixin:
             signed[signature.party_id] = signed.get(signature.party_id, 0) + 1
         for party in parties:
             party.signature_count = signed.get(party.pk, 0)
-        return super().get_context_data(parties=parties, own_party=self.own_party(), **kwargs)
+        return super().get_context_data(
+            parties=parties,
+            own_party=self.own_party(),
+            summary_heading=self.summary_heading,
+            **kwargs,
+        )
 
 
 class SubmitView(AgreementActionView):
@@ -429,6 +435,7 @@ class DeclineView(SigningPageMixin, AgreementActionView):
     transition = "decline"
     access_action = "sign"
     form_class = DeclineForm
+    summary_heading = gettext_lazy("What you decline")
     heading = gettext_lazy("Decline")
     explanation = gettext_lazy(
         "Declining returns the agreement to draft and voids every signature. Every party is "

@@ -29,6 +29,7 @@ def test_the_sign_form_shows_what_is_signed(awaiting, people, client):
     client.force_login(people.b_signatory)
     body = sign_page(client, awaiting).content.decode()
     summary = body.split('class="panel signing-summary"', 1)[1].split("</section>", 1)[0]
+    assert "What you sign" in summary
     for party in (people.a, people.b):
         assert party.name in summary
     assert "0 of 1 signature given" in summary
@@ -109,7 +110,7 @@ def test_a_wrong_code_on_the_decline_form_keeps_the_reason(awaiting, people, cli
     client.force_login(people.b_signatory)
     page = client.get(f"/agreements/{awaiting.pk}/decline/").content.decode()
     assert "Authenticator code (required)" in page
-    assert awaiting.content_hash in page  # what is declined is shown too
+    assert "What you decline" in page and awaiting.content_hash in page  # what is declined
     body = client.post(
         f"/agreements/{awaiting.pk}/decline/",
         {"reason": "Clause 4 is too broad", "password": PASSWORD, "otp": "000000"},
