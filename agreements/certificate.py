@@ -11,6 +11,7 @@ import unicodedata
 from pathlib import Path
 
 from django.conf import settings
+from django.urls import reverse
 from fpdf import FPDF, FontFace, XPos, YPos
 
 from agreements import evidence
@@ -160,15 +161,30 @@ def _timeline(pdf: _CertificatePDF, events: list[dict], head: str | None) -> Non
 
 
 def _how_to_verify(pdf: _CertificatePDF) -> None:
-    key_url = f"{settings.PORTAL_BASE_URL}{evidence.PUBLIC_KEY_PATH}"
-    pdf.heading("How to verify", keep_with=35)
+    """Steps any reader can follow with the portal's public address and Python alone; none
+    needs an account here or the portal's source."""
+    base = settings.PORTAL_BASE_URL
+    key_url = f"{base}{evidence.PUBLIC_KEY_PATH}"
+    verifier_url = f"{base}{reverse('evidence-verifier')}"
+    pdf.heading("How to verify", keep_with=60)
     pdf.paragraph(
         "This certificate is a readable summary. The proof is the agreement's JSON evidence "
-        f"bundle, signed with the portal's Ed25519 key {signing.key_id()}, whose public key is "
-        f"published at {key_url}. Anyone can check the bundle offline against that key, "
-        "without trusting the portal: manage.py verify_evidence BUNDLE.json --public-key "
-        "KEY.pem. The key id is the first 16 hexadecimal characters of the SHA-256 of the raw "
-        "public key."
+        f"bundle (Evidence (JSON) on the agreement's page), signed with the portal's Ed25519 "
+        f"key {signing.key_id()}. Anyone can check it offline, without trusting the portal, "
+        "with Python 3 and the cryptography package (pip install cryptography):"
+    )
+    steps = [
+        f"1. Save the portal's public key from {key_url} as portal-key.pem.",
+        f"2. Save the verifier from {verifier_url} as verify.py (one file, SHA-256 "
+        f"{evidence.verifier_sha256()}); read it before running it.",
+        "3. Run: python3 verify.py BUNDLE.json --public-key portal-key.pem",
+    ]
+    for step in steps:
+        pdf.write_line(step, size=9.5)
+    pdf.paragraph(
+        f'It prints "Evidence verified" with the key id, which must be {signing.key_id()}, '
+        "or names every problem it found. The key id is the first 16 hexadecimal characters "
+        "of the SHA-256 of the raw public key."
     )
 
 

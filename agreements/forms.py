@@ -152,11 +152,32 @@ class PartyForm(forms.ModelForm):
         )
 
 
+class SignForm(ReauthenticationForm):
+    """A signature: the person's consent, in words that name who they sign for and under
+    which mandate, and the proof that it is them."""
+
+    consent = forms.BooleanField(
+        error_messages={"required": _("Tick the box to confirm that you sign.")},
+    )
+
+    field_order = ["consent", "password", "otp"]
+
+    def __init__(self, *args, party: Party, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The only mandate the portal records is the party's designation of its signatories
+        # (by its own programme managers); the sentence says exactly that, and no more.
+        self.fields["consent"].label = _(
+            "I sign %(label)s on behalf of %(organisation)s under the mandate it gave me as "
+            "its designated signatory, on the content with the hash shown above."
+        ) % {"label": party.agreement.label, "organisation": party.organisation}
+
+
 class DeclineForm(ReauthenticationForm):
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
-        help_text="Every party reads this; say what must change.",
+        help_text=_("Every party reads this; say what must change."),
     )
 
     field_order = ["reason", "password", "otp"]

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from agreements import content, lifecycle, policies
@@ -21,6 +22,7 @@ from agreements.models import Agreement, AgreementStatus, Party, Signature
 from portal import access, audit, ids, reauth
 from portal.models import Membership, Organisation
 from portal.notifications import notify
+from portal.states import TransitionNotAllowed
 
 User = get_user_model()
 
@@ -36,6 +38,10 @@ ended_hooks: list[Callable[[Agreement], None]] = []
 #: Called as hook(agreement) when the last day an agreement is in force moves (a termination
 #: scheduled for a later date): grants that follow from it must lapse on the new day.
 last_day_moved_hooks: list[Callable[[Agreement], None]] = []
+#: Called as hook(agreement, viewer) on the page that confirms an agreement's end: each says,
+#: in sentences, what the end takes away, counting only what viewer's organisation may know
+#: (what it shared, and what was shared with it).
+ending_consequence_hooks: list[Callable[[Agreement, object], list[str]]] = []
 
 
 # --- Drafting -------------------------------------------------------------------------------
@@ -194,11 +200,16 @@ def withdraw(*, actor, agreement: Agreement, reason: str = "") -> Agreement:
 # --- Signing --------------------------------------------------------------------------------
 
 
+class AlreadySigned(TransitionNotAllowed):
+    """The person already signed this very content (HTTP 409 in the API)."""
+
+
 def sign(*, actor, agreement: Agreement, reauthentication: reauth.Reauthentication) -> Signature:
     """Record the actor's signature for their organisation; activate once every party signed.
 
-    Safe under concurrency: the agreement row is locked, a repeated request returns the same
-    signature, and activation happens exactly once.
+    Safe under concurrency: the agreement row is locked, so of two requests at once (a double
+    click, a retried call) one signs and the other is refused with AlreadySigned, naming when
+    the signature was given; activation happens exactly once.
     """
     access.require(actor, "sign", agreement)
     reauth.require_recent(reauthentication)
@@ -208,11 +219,11 @@ def sign(*, actor, agreement: Agreement, reauthentication: reauth.Reauthenticati
             organisation_id=actor.membership.organisation_id
         )
         valid = party.signatures.filter(voided_at__isnull=True, content_hash=agreement.content_hash)
-        existing = valid.filter(user=actor).first() if agreement.content_hash else None
+        existing = own_signature(actor=actor, agreement=agreement)
         if existing is not None:
-            # A repeated request (a double click, a retried call): the same signature, even if
-            # the first one already completed and activated the agreement.
-            return existing
+            # Checked before the state: once the last signature activated the agreement, its
+            # signer is told they signed, not that it is active.
+            raise AlreadySigned(already_signed_message(existing), code="already_signed")
         lifecycle.machine.ensure(agreement, "sign")
         if valid.count() >= party.required_signatures:
             raise ValidationError(f"{party.organisation} has already given every signature needed.")
@@ -246,6 +257,24 @@ def sign(*, actor, agreement: Agreement, reauthentication: reauth.Reauthenticati
                 actor=actor,
             )
     return signature
+
+
+def own_signature(*, actor, agreement: Agreement) -> Signature | None:
+    """The actor's valid signature of the agreement's current content, if they gave one."""
+    if not agreement.content_hash or not getattr(actor, "is_authenticated", False):
+        return None
+    return agreement.signatures.filter(
+        user=actor, voided_at__isnull=True, content_hash=agreement.content_hash
+    ).first()
+
+
+def already_signed_message(signature: Signature) -> str:
+    """Why a second signature is refused, with when the first was given (in UTC)."""
+    signed_at = signature.signed_at.astimezone(datetime.UTC)
+    return _("You already signed this version on %(day)s at %(time)s UTC.") % {
+        "day": date_format(signed_at, "j M Y"),
+        "time": date_format(signed_at, "H:i"),
+    }
 
 
 def decline(
@@ -319,6 +348,34 @@ def terminate(
                 actor=actor,
             )
     return agreement
+
+
+def ending_consequences(*, agreement: Agreement, viewer) -> list[str]:
+    """What ending the agreement ends, in concrete sentences for a person of one party."""
+    sentences = [
+        _(
+            "Every share made under it ends, whoever made it: its recipients lose access to "
+            "what was shared with them under %(label)s."
+        )
+        % {"label": agreement.label}
+    ]
+    for hook in ending_consequence_hooks:
+        sentences += hook(agreement, viewer)
+    own = getattr(viewer, "membership", None)
+    others = [
+        str(p.organisation)
+        for p in agreement.parties.select_related("organisation")
+        if own is None or p.organisation_id != own.organisation_id
+    ]
+    if others and agreement.is_live():  # member lists open only while it is in force
+        sentences.append(
+            _(
+                "Your organisation and %(partners)s stop seeing each other's member lists, "
+                "unless another agreement in force between you keeps them open."
+            )
+            % {"partners": ", ".join(others)}
+        )
+    return sentences
 
 
 def amend(*, actor, agreement: Agreement) -> Agreement:

@@ -6,7 +6,10 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 from django.views.generic import DetailView, FormView
 
 from agreements import diff, lifecycle, services
@@ -16,11 +19,12 @@ from agreements.forms import (
     DeclineForm,
     PartyForm,
     ReasonForm,
+    SignForm,
     TerminateForm,
 )
 from agreements.models import Agreement
 from portal import access, audit, reauth
-from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
+from portal.base_views import AccessListView, ObjectAccessMixin, PublicMixin, RoleRequiredMixin
 from portal.forms import ReauthenticationForm, add_service_errors
 from portal.models import Role
 
@@ -275,10 +279,15 @@ class AgreementActionView(TransitionPageMixin, ObjectAccessMixin, FormView):
         return super().get_context_data(
             heading=self.heading,
             explanation=self.explanation,
+            consequences=self.consequences(),
             button=self.button,
             danger=self.danger,
             **kwargs,
         )
+
+    def consequences(self) -> list[str]:
+        """What the action ends or changes, in concrete sentences, shown before it is confirmed."""
+        return []
 
     def form_valid(self, form):
         try:
@@ -288,6 +297,11 @@ class AgreementActionView(TransitionPageMixin, ObjectAccessMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, self.success)
         return redirect(self.object)
+
+    def form_invalid(self, form):
+        if isinstance(form, ReauthenticationForm):
+            form.ask_for_password_again()
+        return super().form_invalid(form)
 
     def perform(self, form):
         raise NotImplementedError
@@ -300,16 +314,49 @@ class AgreementActionView(TransitionPageMixin, ObjectAccessMixin, FormView):
         )
 
 
+class SigningPageMixin:
+    """Signing and declining: the page shows what is signed (the parties, dates, key terms
+    and the hash), and the form asks for the code when the person has an authenticator app."""
+
+    template_name = "agreements/sign_form.html"
+    summary_heading = gettext_lazy("What you sign")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def own_party(self):
+        return self.object.parties.select_related("organisation", "agreement").get(
+            organisation_id=self.request.user.membership.organisation_id
+        )
+
+    def get_context_data(self, **kwargs):
+        agreement = self.object
+        parties = list(agreement.parties.select_related("organisation"))
+        signed = {}
+        for signature in agreement.signatures.filter(
+            voided_at__isnull=True, content_hash=agreement.content_hash
+        ):
+            signed[signature.party_id] = signed.get(signature.party_id, 0) + 1
+        for party in parties:
+            party.signature_count = signed.get(party.pk, 0)
+        return super().get_context_data(
+            parties=parties,
+            own_party=self.own_party(),
+            summary_heading=self.summary_heading,
+            **kwargs,
+        )
+
+
 class SubmitView(AgreementActionView):
     transition = "submit"
     access_action = "submit"
-    heading = "Submit for signature"
-    explanation = (
+    heading = gettext_lazy("Submit for signature")
+    explanation = gettext_lazy(
         "Submitting freezes the text and terms and computes their content hash. Every "
         "designated signatory is asked to sign that exact content."
     )
-    button = "Submit for signature"
-    success = "Submitted. The signatories have been asked to sign."
+    button = gettext_lazy("Submit for signature")
+    success = gettext_lazy("Submitted. The signatories have been asked to sign.")
 
     def perform(self, form):
         services.submit(actor=self.request.user, agreement=self.object)
@@ -319,10 +366,32 @@ class WithdrawView(AgreementActionView):
     transition = "withdraw"
     access_action = "withdraw"
     form_class = ReasonForm
-    heading = "Withdraw for changes"
-    explanation = "The agreement goes back to draft. Signatures already given become void."
-    button = "Withdraw"
-    success = "Withdrawn. The draft can be edited again."
+    heading = gettext_lazy("Withdraw for changes")
+    explanation = gettext_lazy(
+        "The agreement goes back to draft, so its parties can change it. It has to be "
+        "submitted and signed again, by every party."
+    )
+    button = gettext_lazy("Withdraw")
+    danger = True
+    success = gettext_lazy("Withdrawn. The draft can be edited again.")
+
+    def consequences(self):
+        signatures = list(
+            self.object.signatures.filter(
+                voided_at__isnull=True, content_hash=self.object.content_hash
+            ).select_related("user", "organisation")
+        )
+        if not signatures:
+            return [_("Nobody has signed yet: no signature is lost.")]
+        return [
+            _("The signature of %(name)s for %(organisation)s, given on %(day)s, becomes void.")
+            % {
+                "name": s.user.get_full_name() or s.user.get_username(),
+                "organisation": s.organisation,
+                "day": date_format(s.signed_at, "j M Y"),
+            }
+            for s in signatures
+        ]
 
     def perform(self, form):
         services.withdraw(
@@ -330,16 +399,29 @@ class WithdrawView(AgreementActionView):
         )
 
 
-class SignView(AgreementActionView):
+class SignView(SigningPageMixin, AgreementActionView):
     transition = "sign"
     access_action = "sign"
-    form_class = ReauthenticationForm
-    heading = "Sign"
-    explanation = (
-        "You sign for your organisation, on the content shown with this hash. Confirm it is you."
+    form_class = SignForm
+    heading = gettext_lazy("Sign")
+    explanation = gettext_lazy(
+        "You sign for your organisation, on exactly the content above, identified by its "
+        "hash. Confirm it is you."
     )
-    button = "Sign"
-    success = "Signed."
+    button = gettext_lazy("Sign")
+    success = gettext_lazy("Signed.")
+
+    def get(self, request, *args, **kwargs):
+        # Someone who signed and comes back (a bookmark, the back button) learns when they
+        # signed, on the agreement's page, rather than meeting a form that can only refuse.
+        signature = services.own_signature(actor=request.user, agreement=self.object)
+        if signature is not None:
+            messages.info(request, services.already_signed_message(signature))
+            return redirect(self.object)
+        return super().get(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "party": self.own_party()}
 
     def perform(self, form):
         services.sign(
@@ -349,18 +431,19 @@ class SignView(AgreementActionView):
         )
 
 
-class DeclineView(AgreementActionView):
+class DeclineView(SigningPageMixin, AgreementActionView):
     transition = "decline"
     access_action = "sign"
     form_class = DeclineForm
-    heading = "Decline"
-    explanation = (
+    summary_heading = gettext_lazy("What you decline")
+    heading = gettext_lazy("Decline")
+    explanation = gettext_lazy(
         "Declining returns the agreement to draft and voids every signature. Every party is "
         "told your reason."
     )
-    button = "Decline"
+    button = gettext_lazy("Decline")
     danger = True
-    success = "Declined. The parties have been told why."
+    success = gettext_lazy("Declined. The parties have been told why.")
 
     def perform(self, form):
         services.decline(
@@ -375,11 +458,17 @@ class TerminateView(AgreementActionView):
     transition = "terminate"
     access_action = "terminate"
     form_class = TerminateForm
-    heading = "Terminate"
-    explanation = "Termination ends the agreement, and with it everything shared under it."
-    button = "Terminate"
+    heading = gettext_lazy("Terminate")
+    explanation = gettext_lazy(
+        "Termination ends the agreement on the date you choose: today ends it at once, a "
+        "later date schedules the end. It cannot be undone."
+    )
+    button = gettext_lazy("Terminate")
     danger = True
-    success = "Termination recorded."
+    success = gettext_lazy("Termination recorded.")
+
+    def consequences(self):
+        return services.ending_consequences(agreement=self.object, viewer=self.request.user)
 
     def perform(self, form):
         services.terminate(
@@ -393,12 +482,12 @@ class TerminateView(AgreementActionView):
 class AmendView(AgreementActionView):
     transition = "amend"
     access_action = "amend"
-    heading = "Amend"
-    explanation = (
+    heading = gettext_lazy("Amend")
+    explanation = gettext_lazy(
         "Amending opens a new draft version. This version stays in force until every party "
         "has signed the amendment."
     )
-    button = "Open an amendment"
+    button = gettext_lazy("Open an amendment")
 
     def form_valid(self, form):
         try:
@@ -454,3 +543,23 @@ def _download(agreement, build, content_type: str, suffix: str, request):
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     audit.record(request.user, "agreement.evidence_downloaded", agreement, file=suffix)
     return response
+
+
+class VerifierDownloadView(PublicMixin, View):
+    """The standalone evidence verifier (agreements/verifier.py), as a file to download.
+
+    Public on purpose: auditors and partners verify evidence with it, often without an account
+    here. It is one module of the portal's own code and holds no partner data.
+    """
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request, *args, **kwargs):
+        from agreements import evidence
+
+        response = HttpResponse(
+            evidence.verifier_source(), content_type="text/x-python; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="verify.py"'
+        response["X-Content-SHA256"] = evidence.verifier_sha256()
+        return response

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from agreements import services as agreement_services
 from agreements.models import Agreement
@@ -969,6 +970,44 @@ def _programme_managers(organisation: Organisation) -> list:
     ]
 
 
+def ending_consequences(agreement: Agreement, viewer) -> list[str]:
+    """What an agreement's end takes from the intelligence the viewer's organisation shared
+    under it, and from what was shared with it."""
+    organisation = getattr(getattr(viewer, "membership", None), "organisation", None)
+    if organisation is None:
+        return []
+    live = IntelShare.objects.filter(agreement=agreement, status=ShareStatus.ACTIVE)
+    sentences = []
+    given = live.filter(object__owner=organisation).select_related("recipient")
+    objects = {share.object_id for share in given}
+    if objects:
+        recipients = sorted({str(share.recipient) for share in given})
+        sentences.append(
+            ngettext(
+                "The %(count)d intelligence object your organisation shared under it becomes "
+                "invisible to %(recipients)s.",
+                "The %(count)d intelligence objects your organisation shared under it become "
+                "invisible to %(recipients)s.",
+                len(objects),
+            )
+            % {"count": len(objects), "recipients": ", ".join(recipients)}
+        )
+    received = live.filter(recipient=organisation).values("object_id").distinct().count()
+    if received:
+        sentences.append(
+            ngettext(
+                "The %(count)d intelligence object partners shared with %(organisation)s "
+                "under it becomes invisible to %(organisation)s.",
+                "The %(count)d intelligence objects partners shared with %(organisation)s "
+                "under it become invisible to %(organisation)s.",
+                received,
+            )
+            % {"count": received, "organisation": organisation}
+        )
+    return sentences
+
+
 agreement_services.ended_hooks.append(end_shares_of)
+agreement_services.ending_consequence_hooks.append(ending_consequences)
 agreement_services.last_day_moved_hooks.append(resync_shares_of)
 agreement_services.superseded_hooks.append(carry_shares_over)

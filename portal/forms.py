@@ -1,10 +1,12 @@
 """Input validation for the core's forms. Writes happen in portal.services."""
 
+from allauth.mfa.base.forms import AuthenticateForm as MFAAuthenticateForm
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import connection, models
+from django.utils.translation import gettext_lazy as _
 
 from portal import reauth
 from portal.models import Role
@@ -65,18 +67,53 @@ class TokenForm(forms.Form):
 
 
 class ReauthenticationForm(forms.Form):
-    """Proof that it is really the person, at the moment of acting (see portal.reauth)."""
+    """Proof that it is really the person, at the moment of acting (see portal.reauth).
+
+    Given the person (`user`), the form asks for exactly what they must give: the code field
+    is required, and says so, when they have an authenticator app, and absent otherwise.
+    A browser is never sent the password back, so a form shown again after a refusal says
+    "Enter your password again" on it (`ask_for_password_again`) instead of emptying it
+    without a word.
+    """
 
     password = forms.CharField(
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     otp = forms.CharField(
-        label="Authenticator code",
+        label=_("Authenticator code"),
         required=False,
         max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-        help_text="Only if you have set up two-factor authentication.",
+        help_text=_("Only if you have set up two-factor authentication."),
     )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user is None:
+            return
+        if not reauth.has_totp(user):
+            del self.fields["otp"]
+        else:
+            otp = self.fields["otp"]
+            otp.required = True
+            otp.label = _("Authenticator code (required)")
+            otp.help_text = _(
+                "Your account has two-factor authentication: enter the 6-digit code your "
+                "authenticator app shows now."
+            )
+            otp.error_messages["required"] = _("Enter the code from your authenticator app.")
+
+    def ask_for_password_again(self) -> None:
+        """On a form shown again with errors, say that the password must be typed again
+        (unless the error already is about the password)."""
+        if self.is_bound and "password" in self.fields and not self.has_error("password"):
+            self.add_error("password", PASSWORD_AGAIN)
+
+
+#: Said on the password field whenever a form comes back without it.
+PASSWORD_AGAIN = _("Enter your password again: for your safety it is not sent back to the page.")
 
 
 class ReauthenticateForm(ReauthenticationForm):
@@ -84,13 +121,7 @@ class ReauthenticateForm(ReauthenticationForm):
     proof as for signing, password and code together."""
 
     def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if not reauth.has_totp(user):
-            del self.fields["otp"]
-        else:
-            self.fields["otp"].required = True
-            self.fields["otp"].help_text = ""
+        super().__init__(*args, user=user, **kwargs)
 
     def clean(self):
         cleaned = super().clean()
@@ -102,6 +133,19 @@ class ReauthenticateForm(ReauthenticationForm):
             except ValidationError as error:
                 add_service_errors(self, error)
         return cleaned
+
+
+class TwoFactorStepForm(MFAAuthenticateForm):
+    """allauth's second step at sign-in, with the code field labelled, focused and numeric:
+    the person arrives from the password page to type exactly one thing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        code = self.fields["code"]
+        code.label = _("Authenticator code")
+        code.help_text = _("The 6-digit code your authenticator app shows, or a recovery code.")
+        code.widget.attrs.update(autofocus=True, inputmode="numeric", autocomplete="one-time-code")
+        code.widget.attrs.pop("placeholder", None)
 
 
 class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):

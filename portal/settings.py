@@ -199,6 +199,7 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 ACCOUNT_FORMS = {"reauthenticate": "portal.forms.ReauthenticateForm"}
 # Passkeys (WebAuthn) and authenticator apps, each with recovery codes as the fallback.
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_FORMS = {"authenticate": "portal.forms.TwoFactorStepForm"}
 MFA_PASSKEY_LOGIN_ENABLED = False
 # allauth guards against someone signing up with another person's address and locking them
 # out with 2FA. There is no sign-up here: an org admin sets each address when inviting.

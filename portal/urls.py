@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from agreements import views as agreement_views
 from portal import views
 from portal.api import views as api_views
 
@@ -90,6 +91,11 @@ urlpatterns = [
     path("api/docs/", api_views.SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
     path(".well-known/portal-signing-key", views.SigningKeyView.as_view(), name="signing-key"),
+    path(
+        "evidence/verify.py",
+        agreement_views.VerifierDownloadView.as_view(),
+        name="evidence-verifier",
+    ),
 ]
 
 handler400 = "portal.errors.bad_request"

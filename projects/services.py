@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from agreements import services as agreement_services
 from agreements.models import Agreement, AgreementKind
@@ -830,5 +831,24 @@ def _locked(project: Project) -> Project:
     return Project.objects.select_for_update().get(pk=project.pk)
 
 
+def ending_consequences(agreement: Agreement, viewer) -> list[str]:
+    """The projects the viewer sees that the agreement's end suspends."""
+    running = access.visible_to(
+        viewer, Project.objects.filter(agreement=agreement, status=ProjectStatus.ACTIVE)
+    ).order_by("acronym")
+    acronyms = [project.acronym for project in running]
+    if not acronyms:
+        return []
+    return [
+        ngettext(
+            "The project run under it is suspended: %(projects)s.",
+            "The %(count)d projects run under it are suspended: %(projects)s.",
+            len(acronyms),
+        )
+        % {"count": len(acronyms), "projects": ", ".join(acronyms)}
+    ]
+
+
 agreement_services.ended_hooks.append(suspend_projects_of)
+agreement_services.ending_consequence_hooks.append(ending_consequences)
 agreement_services.superseded_hooks.append(carry_projects_over)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
@@ -253,6 +254,11 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
         # Leads and contributors cannot be removed (the service refuses, the database protects
         # their contributions): the page does not offer it.
         kept = {wp.lead_id for wp in work_packages} | {c.participant_id for c in contributions}
+        reviewers = list(
+            project.reviewers.select_related("user__membership__organisation").order_by(
+                "user__last_name", "user__username"
+            )
+        )
         for participant in participants:
             participant.removable = (
                 who.can_manage
@@ -260,6 +266,12 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
                 and participant.role != ParticipantRole.COORDINATOR
                 and participant.pk not in kept
             )
+            # Its confirmation names the reviewers who stop reviewing with it.
+            participant.reviewers_lost = [
+                r.user.get_full_name() or r.user.get_username()
+                for r in reviewers
+                if _reviews_as_participant(r, participant.organisation)
+            ]
         evidence = _Evidence(who, items)
         for item in items:
             _describe_item(item, who, visible, evidence, running, today)
@@ -270,11 +282,7 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
             who=who,
             actions=who.lifecycle_actions(),
             participants=participants,
-            reviewers=list(
-                project.reviewers.select_related("user__membership__organisation").order_by(
-                    "user__last_name", "user__username"
-                )
-            ),
+            reviewers=reviewers,
             work_packages=work_packages,
             milestones=milestones,
             deliverables=deliverables,
@@ -1133,3 +1141,14 @@ class CancelView(LifecycleView):
         services.cancel(
             actor=self.request.user, project=self.object, reason=form.cleaned_data["reason"]
         )
+
+
+def _reviews_as_participant(assignment, organisation) -> bool:
+    """Whether the reviewer reviews only because their organisation takes part (not as an
+    independent panel's), so removing that participant ends their review."""
+    membership = getattr(assignment.user, "membership", None)
+    return bool(
+        membership
+        and membership.organisation_id == organisation.pk
+        and organisation.slug not in settings.PROJECT_REVIEWER_ORGANISATIONS
+    )

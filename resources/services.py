@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from agreements import services as agreement_services
 from agreements.models import Agreement
@@ -488,6 +489,44 @@ def _programme_manager(actor) -> Membership:
     return membership
 
 
+def ending_consequences(agreement: Agreement, viewer) -> list[str]:
+    """What an agreement's end takes from the resources the viewer's organisation shared
+    under it, and from those shared with it."""
+    organisation = getattr(getattr(viewer, "membership", None), "organisation", None)
+    if organisation is None:
+        return []
+    live = Share.objects.filter(agreement=agreement, status=ShareStatus.ACTIVE)
+    sentences = []
+    given = live.filter(resource__owner=organisation).select_related("recipient")
+    resources = {share.resource_id for share in given}
+    if resources:
+        recipients = sorted({str(share.recipient) for share in given})
+        sentences.append(
+            ngettext(
+                "The %(count)d resource your organisation shared under it becomes invisible to "
+                "%(recipients)s.",
+                "The %(count)d resources your organisation shared under it become invisible "
+                "to %(recipients)s.",
+                len(resources),
+            )
+            % {"count": len(resources), "recipients": ", ".join(recipients)}
+        )
+    received = live.filter(recipient=organisation).values("resource_id").distinct().count()
+    if received:
+        sentences.append(
+            ngettext(
+                "The %(count)d resource partners shared with %(organisation)s under it becomes "
+                "invisible to %(organisation)s.",
+                "The %(count)d resources partners shared with %(organisation)s under it become "
+                "invisible to %(organisation)s.",
+                received,
+            )
+            % {"count": received, "organisation": organisation}
+        )
+    return sentences
+
+
 agreement_services.ended_hooks.append(end_shares_of)
+agreement_services.ending_consequence_hooks.append(ending_consequences)
 agreement_services.last_day_moved_hooks.append(resync_shares_of)
 agreement_services.superseded_hooks.append(carry_shares_over)

@@ -212,6 +212,8 @@ class AgreementViewSet(
     @extend_schema(request=ReauthenticationSerializer, responses=AgreementSerializer)
     @action(detail=True, methods=["post"])
     def sign(self, request, pk=None):
+        """Sign for your organisation (a designated signatory, with your password and code).
+        A second signature of the same content is refused with 409, saying when you signed."""
         agreement = self.get_object()
         proof = self._reauthenticate(self._valid(ReauthenticationSerializer))
         services.sign(actor=request.user, agreement=agreement, reauthentication=proof)

@@ -236,15 +236,37 @@ def test_signing_a_draft_is_refused_clearly(draft, people):
         services.sign(actor=people.b_signatory, agreement=draft, reauthentication=fresh_reauth())
 
 
-def test_signing_twice_gives_one_signature(draft, people):
+def test_signing_twice_is_refused_and_says_when_the_first_signature_was_given(draft, people):
     services.submit(actor=people.a_pm, agreement=draft)
     first = services.sign(
         actor=people.a_signatory, agreement=draft, reauthentication=fresh_reauth()
     )
-    second = services.sign(
+    with pytest.raises(services.AlreadySigned) as refused:
+        services.sign(actor=people.a_signatory, agreement=draft, reauthentication=fresh_reauth())
+    when = first.signed_at
+    assert refused.value.messages == [
+        f"You already signed this version on {when:%-d %b %Y} at {when:%H:%M} UTC."
+    ]
+    assert Signature.objects.count() == 1
+    assert AuditEvent.objects.filter(action="agreement.signed").count() == 1
+
+
+def test_the_last_signer_signing_again_is_told_they_signed_not_that_it_is_active(active, people):
+    assert active.status == AgreementStatus.ACTIVE
+    with pytest.raises(services.AlreadySigned, match="You already signed this version on"):
+        services.sign(actor=people.b_signatory, agreement=active, reauthentication=fresh_reauth())
+
+
+def test_after_a_withdrawal_the_same_person_signs_the_new_version(draft, people):
+    services.submit(actor=people.a_pm, agreement=draft)
+    services.sign(actor=people.a_signatory, agreement=draft, reauthentication=fresh_reauth())
+    services.withdraw(actor=people.a_pm, agreement=draft, reason="Fix clause 2")
+    services.update_draft(actor=people.a_pm, agreement=draft, title="Amended exchange")
+    services.submit(actor=people.a_pm, agreement=draft)
+    again = services.sign(
         actor=people.a_signatory, agreement=draft, reauthentication=fresh_reauth()
     )
-    assert first.pk == second.pk and Signature.objects.count() == 1
+    assert again.content_hash == Agreement.objects.get(pk=draft.pk).content_hash
 
 
 def test_a_party_that_has_signed_enough_takes_no_more_signatures(draft, people):

@@ -219,18 +219,21 @@ def test_members_without_the_role_cannot_open_the_draft_form(people, client):
 def test_sign_page_wants_the_password_and_explains_a_wrong_one(draft, people, client):
     services.submit(actor=people.a_pm, agreement=draft)
     client.force_login(people.b_signatory)
-    wrong = client.post(f"/agreements/{draft.pk}/sign/", {"password": "nope"})
+    wrong = client.post(
+        f"/agreements/{draft.pk}/sign/",
+        {"consent": "on", "password": "nope", "otp": totp_code(people.b_signatory)},
+    )
     assert "The password is not correct." in wrong.content.decode()
     assert not Signature.objects.exists()
     assert AuditEvent.objects.filter(action="auth.reauthentication_failed").exists()
 
-    no_code = client.post(f"/agreements/{draft.pk}/sign/", {"password": PASSWORD})
+    no_code = client.post(f"/agreements/{draft.pk}/sign/", {"consent": "on", "password": PASSWORD})
     assert "Enter the code from your authenticator app." in no_code.content.decode()
     assert not Signature.objects.exists()
 
     right = client.post(
         f"/agreements/{draft.pk}/sign/",
-        {"password": PASSWORD, "otp": totp_code(people.b_signatory)},
+        {"consent": "on", "password": PASSWORD, "otp": totp_code(people.b_signatory)},
     )
     assert right.status_code == 302
     assert Signature.objects.get().user == people.b_signatory
@@ -327,7 +330,10 @@ def test_parallel_signing_gives_one_signature_and_one_activation(on_postgres, pe
     for thread in threads:
         thread.join()
 
-    assert errors == []
+    # One request signs; every other is refused in words, naming when the signature was given.
+    assert len(errors) == 5
+    assert all(isinstance(error, services.AlreadySigned) for error in errors)
+    assert all("You already signed this version on" in error.messages[0] for error in errors)
     assert Signature.objects.filter(user=people.b_signatory).count() == 1
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.ACTIVE

@@ -60,10 +60,18 @@ def test_draft_sign_and_download_the_certificate(e2e_world, new_page, clock):
         page.goto(agreement.get_absolute_url())
         page.get_by_role("link", name="Sign", exact=True).click()
         check_accessibility(page, "sign form")
+        # What is signed is on the form itself: the parties, the terms and the hash.
+        summary = page.locator(".signing-summary")
+        assert summary.get_by_text(world.b.name).is_visible()
+        assert summary.get_by_text(agreement_hash(agreement)).is_visible()
+        organisation = signatory.membership.organisation.name
+        page.get_by_label(re.compile(f"I sign .* on behalf of {re.escape(organisation)}")).check()
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_label("Authenticator code").fill(fresh_code(signatory, clock))
+        page.get_by_label("Authenticator code (required)").fill(fresh_code(signatory, clock))
         page.get_by_role("button", name="Sign", exact=True).click()
         page.wait_for_url(re.compile(r"/agreements/\d+/$"))
+        assert page.get_by_text(re.compile(r"You signed on .* UTC\.")).is_visible()
+        assert page.get_by_role("link", name="Sign", exact=True).count() == 0
         sign_out(page)
 
     agreement.refresh_from_db()
@@ -164,3 +172,8 @@ def test_a_party_the_form_does_not_offer_is_still_refused(e2e_world, new_page):
     assert overflow <= 0, f"the form is {overflow}px wider than the screen"
     page.get_by_role("combobox", name=re.compile("^Parties")).fill("a")
     screenshot(page, "agreement-parties-refused")
+
+
+def agreement_hash(agreement) -> str:
+    agreement.refresh_from_db()
+    return agreement.content_hash

@@ -60,7 +60,7 @@ def test_signatory_can_sign_once_enrolled(unenrolled_signatory, client):
     assert "Set up two-factor authentication" not in page
     response = client.post(
         f"{world.pending.get_absolute_url()}sign/",
-        {"password": PASSWORD, "otp": totp_code(world.new_signatory)},
+        {"consent": "on", "password": PASSWORD, "otp": totp_code(world.new_signatory)},
     )
     assert response.status_code == 302
     assert world.pending.signatures.filter(user=world.new_signatory).exists()
@@ -151,7 +151,7 @@ def test_changing_two_factor_settings_needs_password_and_code_again(world, clien
     )
     alone = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
     assert alone.status_code == 200
-    assert alone.context["form"].errors["otp"] == ["This field is required."]
+    assert alone.context["form"].errors["otp"] == ["Enter the code from your authenticator app."]
     # Still not confirmed: the change is still refused.
     assert client.get("/accounts/2fa/totp/deactivate/")["Location"].startswith(
         "/accounts/reauthenticate/"

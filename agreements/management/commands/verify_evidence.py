@@ -11,7 +11,9 @@ class Command(BaseCommand):
     help = (
         "Verify an agreement's evidence bundle (JSON) without the database: its exact bytes, "
         "its Ed25519 signature and its content hashes. Give --public-key with the key the "
-        "portal publishes at /.well-known/portal-signing-key to be sure who signed it."
+        "portal publishes at /.well-known/portal-signing-key to be sure who signed it. "
+        "Partners without the portal's code run the same check with the standalone "
+        "verify.py the portal serves at /evidence/verify.py."
     )
     # A partner verifies on their own machine: nothing here needs the database or the checks.
     requires_system_checks = []
