@@ -10,7 +10,11 @@ class PortalConfig(AppConfig):
     default = True  # this module also holds the admin's config, below
 
     def ready(self) -> None:
-        from portal import policies, signals  # noqa: F401  (registers access rules and receivers)
+        from portal import audit_words, policies, signals  # noqa: F401  (access rules, receivers)
+
+        # Each app's phrasing of its audit events (its audit_words module), as admin finds
+        # admin modules: the portal names no app, so the apps still depend one way only.
+        audit_words.discover()
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

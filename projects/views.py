@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.views.generic import DetailView, FormView, View
 
-from portal import access, audit
+from portal import access, audit_words
 from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
 from portal.forms import add_service_errors
 from portal.models import Role
@@ -244,7 +244,7 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
             for inject in context["injects"]:
                 inject.released = inject.release_at <= now
         if access.can(user, "view_history", project):
-            context["timeline"] = audit.timeline(project)
+            context["timeline"] = audit_words.history(user, project)
         if access.can(user, "view_access", project):
             context["access_rows"] = access.explain(project)
         return context
