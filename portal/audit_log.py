@@ -178,7 +178,7 @@ def visible_instances(user, references: Iterable[tuple[str, str]]) -> dict[tuple
 
 
 #: What naming an object of these types reads besides the object itself.
-_RELATED = {"portal.membership": ("user", "organisation")}
+_RELATED = {"portal.membership": ("user", "organisation"), "auth.user": ("membership",)}
 
 
 def _by_type(references: Iterable[tuple[str, str]]) -> dict[str, set[str]]:

@@ -274,7 +274,7 @@ class Words:
 
             return format_html(
                 '<span class="muted">{}</span>',
-                gettext("a %(kind)s you cannot see")
+                gettext("a hidden %(kind)s")
                 % {"kind": object_type_label(event.object_type).lower()},
             )
         text = self._object_text(instance, event)

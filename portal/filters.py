@@ -4,6 +4,9 @@ import datetime
 
 import django_filters
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -125,7 +128,10 @@ class AuditEventFilter(django_filters.FilterSet):
     included). The action and object type lists hold only what the log contains."""
 
     actor = django_filters.CharFilter(
-        label=_("Actor"), field_name="actor_label", lookup_expr="icontains", max_length=150
+        label=_("Actor"),
+        method="filter_actor",
+        max_length=150,
+        widget=forms.TextInput(attrs={"placeholder": _("Name or username")}),
     )
     action = django_filters.ChoiceFilter(label=_("Action"), empty_label=_("Any action"), choices=[])
     object_type = django_filters.ChoiceFilter(
@@ -149,6 +155,26 @@ class AuditEventFilter(django_filters.FilterSet):
         self.filters["object_type"].extra["choices"] = sorted(
             ((t, audit_log.object_type_label(t)) for t in types), key=lambda choice: choice[1]
         )
+
+    def filter_actor(self, queryset, name, value):
+        """By username as recorded, or by first, last or full name among the people whose
+        member list the reader may see: a name must not find (and so confirm) anyone else."""
+        value = value.strip()
+        if not value:
+            return queryset
+        visible = access.visible_to(self.request.user, Organisation.objects.all(), "view_members")
+        people = (
+            get_user_model()
+            .objects.filter(membership__organisation__in=visible.values("pk"))
+            .annotate(full_name=Concat("first_name", Value(" "), "last_name"))
+            .filter(
+                Q(username__icontains=value)
+                | Q(first_name__icontains=value)
+                | Q(last_name__icontains=value)
+                | Q(full_name__icontains=value)
+            )
+        )
+        return queryset.filter(Q(actor_label__icontains=value) | Q(actor__in=people.values("pk")))
 
     def filter_object_id(self, queryset, name, value):
         # Only events whose object the reader may see match an id: otherwise the match alone
