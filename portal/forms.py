@@ -29,19 +29,6 @@ class RoleCheckboxes(forms.CheckboxSelectMultiple):
         return option
 
 
-class UsernameInput(forms.TextInput):
-    """The username box with the suggestion it last showed, so that a new suggestion replaces
-    only a suggestion (or nothing), never what the admin typed (see InviteMemberForm)."""
-
-    template_name = "components/username_input.html"
-    suggested = ""
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        context["widget"]["suggested"] = self.suggested
-        return context
-
-
 class RolesField(forms.MultipleChoiceField):
     widget = RoleCheckboxes
 
@@ -62,7 +49,6 @@ class InviteMemberForm(forms.Form):
         max_length=150,
         required=False,
         validators=[UnicodeUsernameValidator()],
-        widget=UsernameInput,
         help_text=_(
             "Suggested from the name; change it if you like. Left empty, the portal suggests "
             "one when the invitation is sent."
@@ -74,22 +60,12 @@ class InviteMemberForm(forms.Form):
 
     def __init__(self, *args, suggest_url: str = "", **kwargs):
         super().__init__(*args, **kwargs)
+        attrs = {"autocomplete": "off", "spellcheck": "false"}
         if suggest_url:
-            # htmx asks for a suggestion as the name is typed; the answer replaces the
-            # username field only while it holds the previous suggestion (or nothing).
-            trigger = {
-                "hx-get": suggest_url,
-                "hx-trigger": "input changed delay:300ms",
-                "hx-target": "#username-input",
-                "hx-swap": "outerHTML",
-                "hx-include": "[name=first_name],[name=last_name],[name=email],"
-                "[name=username],[name=username_suggested]",
-                "hx-push-url": "false",
-                "hx-sync": "closest form:replace",
-            }
-            for name in ("first_name", "last_name"):
-                self.fields[name].widget.attrs.update(trigger)
-        self.fields["username"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+            # static/js/username.js fills the box from the name while the admin has not
+            # typed in it; without a script, an empty box is suggested on sending.
+            attrs["data-suggest-url"] = suggest_url
+        self.fields["username"].widget.attrs.update(attrs)
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -234,31 +234,20 @@ class InviteMemberView(ObjectAccessMixin, FormView):
 
 
 class UsernameSuggestionView(ObjectAccessMixin, View):
-    """The invite form's username box with a name suggested from what is typed (htmx).
-
-    What the admin typed themselves is kept: a new suggestion replaces only the previous
-    suggestion or an empty box."""
+    """A free username for the name being typed into the invite form, as JSON
+    (static/js/username.js puts it in the box while the admin has not typed their own)."""
 
     model = Organisation
     access_action = "manage_members"
     http_method_names = ["get"]
-    htmx_fragment = True
+    htmx_fragment = True  # a piece of the invite form, not a page
 
     def get(self, request, *args, **kwargs):
         params = {
             name: request.GET.get(name, "").replace("\x00", "").strip()[:150]
-            for name in ("first_name", "last_name", "email", "username", "username_suggested")
+            for name in ("first_name", "last_name", "email")
         }
-        suggested = params["username_suggested"]
-        username = params["username"]
-        if not username or username == suggested:
-            suggested = invitations.suggest_username(
-                params["first_name"], params["last_name"], params["email"]
-            )
-            username = suggested
-        form = InviteMemberForm(initial={"username": username})
-        form.fields["username"].widget.suggested = suggested
-        return HttpResponse(str(form["username"]))
+        return JsonResponse({"username": invitations.suggest_username(**params)})
 
 
 class MemberMixin(ObjectAccessMixin):
