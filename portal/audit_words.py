@@ -277,9 +277,16 @@ class Words:
                 gettext("a hidden %(kind)s")
                 % {"kind": object_type_label(event.object_type).lower()},
             )
+        if f"{event.object_type}:{event.object_id}" == self.here:
+            # On the object's own page its history says "this agreement", not its title.
+            from portal.audit_log import object_type_label
+
+            return conditional_escape(
+                gettext("this %(kind)s") % {"kind": object_type_label(event.object_type).lower()}
+            )
         text = self._object_text(instance, event)
         url = self._object_url(instance)
-        if url and f"{event.object_type}:{event.object_id}" != self.here:
+        if url:
             return format_html('<a href="{}">{}</a>', url, text)
         return format_html("<strong>{}</strong>", text)
 

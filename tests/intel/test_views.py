@@ -252,7 +252,9 @@ def test_the_owner_sees_json_versions_shares_sightings_access_and_history(intel,
     assert "2026-12-01T08:00:00.000000Z" in body.replace("<wbr>", "")
     assert "Who can see this, and why" in body and "Members of Borealis Cyber Centre" in body
     # The history, in words: who shared it with whom (portal.audit_words).
-    assert re.search(r"shared <strong>[^<]+</strong> with <a [^>]+>Borealis Cyber Centre</a>", body)
+    assert re.search(
+        r"shared this intelligence object with <a [^>]+>Borealis Cyber Centre</a>", body
+    )
     summary = response.context["sightings"]
     assert [(row["organisation"], row["count"]) for row in summary] == [(intel.b, 4), (None, 1)]
     assert "Anonymous" in body and "Who used it" in body

@@ -108,7 +108,7 @@ def test_a_partner_is_named_by_username_to_those_who_cannot_see_its_member_list(
     page = text(client.get(world.report.get_absolute_url()))
 
     # A and B have an agreement in force, so A may see B's member list: by name.
-    assert "Birgit Borealis viewed Ransomware wave 9Q." in page
+    assert "Birgit Borealis viewed this resource." in page
 
 
 def test_a_share_reads_with_links_the_owner_may_open(shared, client):
@@ -118,9 +118,7 @@ def test_a_share_reads_with_links_the_owner_may_open(shared, client):
     response = client.get(world.report.get_absolute_url())
 
     label = world.ab_agreement.label
-    assert f"You shared Ransomware wave 9Q with Borealis Cyber Centre under {label}." in text(
-        response
-    )
+    assert f"You shared this resource with Borealis Cyber Centre under {label}." in text(response)
     body = response.content.decode()
     assert f'<a href="{world.ab_agreement.get_absolute_url()}">{label}</a>' in body
     assert f'<a href="{world.b.get_absolute_url()}">Borealis Cyber Centre</a>' in body
@@ -194,9 +192,9 @@ def test_your_own_views_are_one_line_and_the_real_events_stay_in_view(shared, cl
     page = text(client.get(world.report.get_absolute_url()))
 
     assert "You viewed this 61 times." in page
-    assert "You shared Ransomware wave 9Q with Borealis Cyber Centre" in page
-    assert "You uploaded Ransomware wave 9Q, marked TLP:AMBER." in page
-    assert page.count("viewed Ransomware wave 9Q.") == 1  # the colleague's one view
+    assert "You shared this resource with Borealis Cyber Centre" in page
+    assert "You uploaded this resource, marked TLP:AMBER." in page
+    assert page.count("viewed this resource.") == 1  # the colleague's one view
     assert response.status_code == 200
 
 
