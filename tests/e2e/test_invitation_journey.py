@@ -97,3 +97,21 @@ def test_revoking_an_invitation_asks_first(e2e_world, new_page, clock):
     ).to_be_visible()
     expect(admin.locator("#pending-invitations")).to_have_count(0)
     expect(admin.get_by_text("Invitation revoked")).to_be_visible()
+
+
+def test_deactivation_says_what_it_ends_and_cancel_changes_nothing(e2e_world, new_page, clock):
+    world = e2e_world
+    admin = new_page()
+    sign_in(admin, world.a_admin, clock)
+    admin.goto(f"/organisations/{world.a.slug}/members/{world.a_pm.membership.pk}/")
+    admin.get_by_role("link", name=re.compile("Deactivate atl-pm")).click()
+
+    expect(admin.get_by_role("heading", level=1)).to_contain_text("Deactivate")
+    expect(admin.get_by_text(re.compile("no open session|open session"))).to_be_visible()
+    check_accessibility(admin, "deactivation confirmation")
+    screenshot(admin, "member-deactivate")
+    admin.get_by_role("link", name="Cancel").click()
+
+    expect(admin.get_by_role("link", name=re.compile("Deactivate atl-pm"))).to_be_visible()
+    world.a_pm.refresh_from_db()
+    assert world.a_pm.is_active
