@@ -287,7 +287,11 @@ class MemberRolesView(MemberMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Roles of {self.membership.user.get_username()} saved.")
+        messages.success(
+            self.request,
+            gettext("Roles of %(username)s saved.")
+            % {"username": self.membership.user.get_username()},
+        )
         return redirect("portal:member-list", slug=self.object.slug)
 
 
