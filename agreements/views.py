@@ -23,7 +23,7 @@ from agreements.forms import (
     TerminateForm,
 )
 from agreements.models import Agreement
-from portal import access, audit, reauth
+from portal import access, audit, audit_words, reauth
 from portal.base_views import AccessListView, ObjectAccessMixin, PublicMixin, RoleRequiredMixin
 from portal.forms import ReauthenticationForm, add_service_errors
 from portal.models import Role
@@ -134,7 +134,7 @@ class AgreementDetailView(ObjectAccessMixin, DetailView):
             and lifecycle.machine.allows(agreement, "edit"),
             has_evidence=agreement.status in lifecycle.SIGNED_STATES,
             can_read_access_report=access.can(user, "view_access_report", agreement),
-            timeline=audit.timeline(agreement),
+            timeline=audit_words.history(user, agreement),
             access_rows=access.explain(agreement),
             previous=previous,
             amendment=amendment,

@@ -34,7 +34,7 @@ from intel.forms import (
     SightingForm,
 )
 from intel.models import IntelShare, StixObject
-from portal import access, audit, reauth
+from portal import access, audit_words, reauth
 from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin, SignedInMixin
 from portal.forms import add_service_errors
 from portal.models import Role
@@ -141,7 +141,7 @@ class StixObjectDetailView(ObjectAccessMixin, DetailView):
         else:
             context["basis_share"] = _basis_share(user, obj)
         if access.can(user, "view_history", obj):
-            context["timeline"] = audit.timeline(obj)
+            context["timeline"] = audit_words.history(user, obj)
         return context
 
     def _shares(self):

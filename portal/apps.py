@@ -11,7 +11,11 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers access rules, signal receivers and the dashboard's cards.
-        from portal import dashboard_cards, policies, signals  # noqa: F401
+        from portal import audit_words, dashboard_cards, policies, signals  # noqa: F401
+
+        # Each app's phrasing of its audit events (its audit_words module), as admin finds
+        # admin modules: the portal names no app, so the apps still depend one way only.
+        audit_words.discover()
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

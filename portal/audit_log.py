@@ -17,6 +17,7 @@ Callers decide who may read the log: the view requires "view_history" on the org
 from __future__ import annotations
 
 import datetime
+import html
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -26,8 +27,9 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Model, Q, QuerySet
+from django.utils.html import strip_tags
 
-from portal import access, csv_export, ids
+from portal import access, audit_words, csv_export, ids
 from portal.models import AuditEvent, Membership, Organisation
 
 HIDDEN_OBJECT = "(an object you cannot see)"
@@ -50,6 +52,7 @@ CSV_HEADER = [
     "object",
     "ip",
     "details",
+    "description",
 ]
 
 
@@ -64,7 +67,7 @@ def concerning(organisation: Organisation) -> QuerySet[AuditEvent]:
     return (
         AuditEvent.objects.filter(Q(organisation=organisation) | Q(actor_organisation=organisation))
         .exclude(action="access.refused", details__outcome="not_found")
-        .select_related("actor_organisation", "organisation")
+        .select_related("actor", "actor_organisation", "organisation")
         .order_by("-id")
     )
 
@@ -80,6 +83,11 @@ class Entry:
     object_id: str
     object_repr: str
     details: dict
+    #: The event in words (portal.audit_words), as HTML with links the reader may follow.
+    sentence: str = ""
+    #: More than 1 when the line stands for a run of the reader's own views of one object.
+    count: int = 1
+    first_at: datetime.datetime | None = None
 
     @property
     def ip(self) -> str:
@@ -91,12 +99,21 @@ class Entry:
         return [(key, _text(value)) for key, value in sorted(self.details.items()) if key != "ip"]
 
 
-def entries(user, events: Iterable[AuditEvent]) -> list[Entry]:
-    """The events as user may read them; one query per object type among them, however
-    many events there are."""
+def entries(user, events: Iterable[AuditEvent], *, fold: bool = False) -> list[Entry]:
+    """The events as user may read them, each in words; a fixed number of queries (one per
+    object type among them, and one per kind of thing their details name), however many
+    events there are. With fold, a run of the reader's own views of one object is one
+    entry."""
     events = list(events)
-    visible = visible_objects(user, {(e.object_type, e.object_id) for e in events})
-    return [_entry(event, visible) for event in events]
+    words = audit_words.Words(user, events)
+    visible = set(words.objects)
+    lines = audit_words.log_lines(words, events) if fold else map(words.line, events)
+    return [
+        _entry(
+            line.event, visible, sentence=line.sentence, count=line.count, first_at=line.first_at
+        )
+        for line in lines
+    ]
 
 
 def visible_objects(user, references: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -110,12 +127,8 @@ def visible_objects(user, references: Iterable[tuple[str, str]]) -> set[tuple[st
     (an API token, whose name is its secret key, or a type added later) stays hidden until
     someone decides who may see it: failing closed is the safe default.
     """
-    by_type: dict[str, set[str]] = defaultdict(set)
-    for object_type, object_id in references:
-        if object_type and object_id:
-            by_type[object_type].add(object_id)
     visible: set[tuple[str, str]] = set()
-    for object_type, object_ids in by_type.items():
+    for object_type, object_ids in _by_type(references).items():
         visible |= {(object_type, pk) for pk in _visible_ids(user, object_type, object_ids)}
     return visible
 
@@ -147,10 +160,47 @@ def _owner_lookups() -> dict[str, str]:
     }
 
 
+def visible_instances(user, references: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Model]:
+    """The objects behind the references that user may see, by reference; one query per
+    object type, under the same rule as visible_objects."""
+    found: dict[tuple[str, str], Model] = {}
+    for object_type, object_ids in _by_type(references).items():
+        queryset, by_pk = _visible_queryset(user, object_type, object_ids)
+        if queryset is None:
+            continue
+        related = _RELATED.get(object_type)
+        if related:
+            queryset = queryset.select_related(*related)
+        for instance in queryset:
+            if instance.pk in by_pk:
+                found[(object_type, by_pk[instance.pk])] = instance
+    return found
+
+
+#: What naming an object of these types reads besides the object itself.
+_RELATED = {"portal.membership": ("user", "organisation"), "auth.user": ("membership",)}
+
+
+def _by_type(references: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    by_type: dict[str, set[str]] = defaultdict(set)
+    for object_type, object_id in references:
+        if object_type and object_id:
+            by_type[object_type].add(object_id)
+    return by_type
+
+
 def _visible_ids(user, object_type: str, object_ids: set[str]) -> set[str]:
+    queryset, by_pk = _visible_queryset(user, object_type, object_ids)
+    if queryset is None:
+        return set()
+    return {by_pk[pk] for pk in queryset.values_list("pk", flat=True) if pk in by_pk}
+
+
+def _visible_queryset(user, object_type: str, object_ids: set[str]):
+    """(the rows of object_ids that user may see, {pk: object_id}), or (None, {})."""
     model = _model(object_type)
     if model is None:
-        return set()
+        return None, {}
     by_pk = {}
     for object_id in object_ids:
         try:
@@ -158,17 +208,15 @@ def _visible_ids(user, object_type: str, object_ids: set[str]) -> set[str]:
         except ValidationError:
             continue  # not an id this model could have: nothing to show
     if not by_pk:
-        return set()
+        return None, {}
     queryset = model._default_manager.filter(pk__in=list(by_pk))
     if model in access.registered_models():
-        queryset = access.visible_to(user, queryset)
-    else:
-        lookup = _owner_lookups().get(object_type)
-        organisation = _organisation_of(user)
-        if lookup is None or organisation is None:
-            return set()
-        queryset = queryset.filter(**{lookup: organisation})
-    return {by_pk[pk] for pk in queryset.values_list("pk", flat=True) if pk in by_pk}
+        return access.visible_to(user, queryset), by_pk
+    lookup = _owner_lookups().get(object_type)
+    organisation = _organisation_of(user)
+    if lookup is None or organisation is None:
+        return None, {}
+    return queryset.filter(**{lookup: organisation}), by_pk
 
 
 def _model(object_type: str) -> type[Model] | None:
@@ -183,7 +231,7 @@ def _organisation_of(user) -> Organisation | None:
     return membership.organisation if membership is not None else None
 
 
-def _entry(event: AuditEvent, visible: set[tuple[str, str]]) -> Entry:
+def _entry(event: AuditEvent, visible: set[tuple[str, str]], **words) -> Entry:
     details = event.details if isinstance(event.details, dict) else {}
     has_object = bool(event.object_type)
     if not has_object or (event.object_type, event.object_id) in visible:
@@ -194,6 +242,7 @@ def _entry(event: AuditEvent, visible: set[tuple[str, str]]) -> Entry:
             object_id=event.object_id if _id_counts_nothing(event.object_type) else "",
             object_repr=event.object_repr,
             details=details,
+            **words,
         )
     return Entry(
         event=event,
@@ -202,6 +251,7 @@ def _entry(event: AuditEvent, visible: set[tuple[str, str]]) -> Entry:
         object_id="",
         object_repr=HIDDEN_OBJECT,
         details={key: value for key, value in details.items() if key in REQUEST_DETAILS},
+        **words,
     )
 
 
@@ -224,6 +274,7 @@ def _csv_values(entry: Entry) -> list:
         entry.object_repr,
         entry.ip,
         json.dumps(entry.details, sort_keys=True, ensure_ascii=False),
+        html.unescape(strip_tags(entry.sentence)),
     ]
 
 

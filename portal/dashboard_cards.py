@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal import access, audit_log, dashboard
-from portal.filters import PENDING, pending_invitations
+from portal.filters import PENDING
+from portal.invitations import pending_memberships
 from portal.models import Role
 
 FAILED_SIGN_IN = "auth.sign_in_failed"
@@ -22,7 +23,7 @@ def pending_invitations_card(user):
     organisation = _administered(user)
     if organisation is None:
         return None
-    pending = pending_invitations(organisation.memberships.select_related("user"))
+    pending = pending_memberships(organisation.memberships.select_related("user"))
     items, count = dashboard.first_rows(pending.order_by("-created_at", "-pk"))
     return dashboard.Card(
         title=_("Invitations not accepted yet"),

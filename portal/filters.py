@@ -4,13 +4,15 @@ import datetime
 
 import django_filters
 from django import forms
-from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db.models import Q, Value
+from django.db.models.functions import Concat
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from portal import access, audit_log
+from portal.invitations import pending_memberships
 from portal.models import Organisation, OrganisationKind
 
 
@@ -109,18 +111,8 @@ class MemberFilter(django_filters.FilterSet):
 
     def filter_status(self, queryset, name, value):
         if value == PENDING:
-            return pending_invitations(queryset)
+            return pending_memberships(queryset)
         return queryset.filter(user__is_active=value == "active")
-
-
-def pending_invitations(memberships):
-    """Members invited who have not yet set a password and signed in: an invitation makes
-    the account without a usable password, and accepting it sets one."""
-    return memberships.filter(
-        user__is_active=True,
-        user__last_login__isnull=True,
-        user__password__startswith=UNUSABLE_PASSWORD_PREFIX,
-    )
 
 
 #: The notification list's topics: the kinds of notice (their prefixes) each one holds.
@@ -181,7 +173,10 @@ class AuditEventFilter(django_filters.FilterSet):
     included). The action and object type lists hold only what the log contains."""
 
     actor = django_filters.CharFilter(
-        label=_("Actor"), field_name="actor_label", lookup_expr="icontains", max_length=150
+        label=_("Actor"),
+        method="filter_actor",
+        max_length=150,
+        widget=forms.TextInput(attrs={"placeholder": _("Name or username")}),
     )
     action = django_filters.ChoiceFilter(label=_("Action"), empty_label=_("Any action"), choices=[])
     object_type = django_filters.ChoiceFilter(
@@ -205,6 +200,26 @@ class AuditEventFilter(django_filters.FilterSet):
         self.filters["object_type"].extra["choices"] = sorted(
             ((t, audit_log.object_type_label(t)) for t in types), key=lambda choice: choice[1]
         )
+
+    def filter_actor(self, queryset, name, value):
+        """By username as recorded, or by first, last or full name among the people whose
+        member list the reader may see: a name must not find (and so confirm) anyone else."""
+        value = value.strip()
+        if not value:
+            return queryset
+        visible = access.visible_to(self.request.user, Organisation.objects.all(), "view_members")
+        people = (
+            get_user_model()
+            .objects.filter(membership__organisation__in=visible.values("pk"))
+            .annotate(full_name=Concat("first_name", Value(" "), "last_name"))
+            .filter(
+                Q(username__icontains=value)
+                | Q(first_name__icontains=value)
+                | Q(last_name__icontains=value)
+                | Q(full_name__icontains=value)
+            )
+        )
+        return queryset.filter(Q(actor_label__icontains=value) | Q(actor__in=people.values("pk")))
 
     def filter_object_id(self, queryset, name, value):
         # Only events whose object the reader may see match an id: otherwise the match alone

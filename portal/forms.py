@@ -9,42 +9,84 @@ from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 from portal import reauth
-from portal.models import Role
+from portal.invitations import suggest_username
+from portal.models import ROLE_DESCRIPTIONS, Role
 from portal.services import ADDRESS_TAKEN
 
 User = get_user_model()
 
 
+class RoleCheckboxes(forms.CheckboxSelectMultiple):
+    """Role checkboxes, each with the one line that says what the role lets a person do."""
+
+    option_template_name = "components/role_option.html"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        description = ROLE_DESCRIPTIONS.get(value, "")
+        if description:
+            option["description"] = description
+            option["attrs"]["aria-describedby"] = f"{option['attrs']['id']}_description"
+        return option
+
+
 class RolesField(forms.MultipleChoiceField):
-    widget = forms.CheckboxSelectMultiple
+    widget = RoleCheckboxes
 
     def __init__(self, **kwargs):
         kwargs.setdefault("choices", Role.choices)
         kwargs.setdefault("required", False)
         kwargs.setdefault(
-            "help_text", "Everyone is a member; roles add what they may do for the organisation."
+            "help_text", _("Everyone is a member; roles add what they may do for the organisation.")
         )
         super().__init__(**kwargs)
 
 
 class InviteMemberForm(forms.Form):
-    username = forms.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    email = forms.EmailField(max_length=254)
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
-    job_title = forms.CharField(max_length=120, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        required=False,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_(
+            "Suggested from the name; change it if you like. Left empty, the portal suggests "
+            "one when the invitation is sent."
+        ),
+    )
+    email = forms.EmailField(label=_("Email"), max_length=254)
+    job_title = forms.CharField(label=_("Job title"), max_length=120, required=False)
     roles = RolesField()
 
+    def __init__(self, *args, suggest_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        attrs = {"autocomplete": "off", "spellcheck": "false"}
+        if suggest_url:
+            # static/js/username.js fills the box from the name while the admin has not
+            # typed in it; without a script, an empty box is suggested on sending.
+            attrs["data-suggest-url"] = suggest_url
+        self.fields["username"].widget.attrs.update(attrs)
+
     def clean_username(self):
-        username = self.cleaned_data["username"]
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError("This username is already taken.")
+        username = self.cleaned_data["username"].strip()
+        if username and User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This username is already taken."))
         return username
 
     def clean_email(self):
         # Whether the address already has an account is not checked here: the service gives
         # an organisation admin the same answer either way and tells the address's owner.
         return self.cleaned_data["email"].lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("username"):
+            # Without a script, the suggestion is made here; the service makes the same one.
+            cleaned["username"] = suggest_username(
+                cleaned.get("first_name", ""), cleaned.get("last_name", ""), cleaned["email"]
+            )
+        return cleaned
 
 
 class StaffInviteMemberForm(InviteMemberForm):

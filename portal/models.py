@@ -1,10 +1,13 @@
 """The core every app leans on: organisations, their members' roles and the audit trail."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -95,6 +98,21 @@ class Role(models.TextChoices):
     REVIEWER = "reviewer", _("Reviewer")
 
 
+#: What each role lets a person do, in one line, where roles are chosen.
+ROLE_DESCRIPTIONS = {
+    Role.ORG_ADMIN: _(
+        "Invites people, changes their roles and reads the organisation's audit log."
+    ),
+    Role.PROGRAMME_MANAGER: _(
+        "Drafts agreements, runs projects, and shares resources and intelligence with partners."
+    ),
+    Role.SIGNATORY: _("Signs or declines agreements on behalf of the organisation."),
+    Role.REVIEWER: _(
+        "Accepts the milestones and deliverables of projects they review, or asks for changes."
+    ),
+}
+
+
 class Membership(models.Model):
     """Gives a user exactly one organisation, and the roles they hold in it."""
 
@@ -125,10 +143,83 @@ class Membership(models.Model):
     def role_labels(self) -> list[str]:
         return [role.label for role in Role if getattr(self, role.value)]
 
+    def status(self) -> tuple[str, str]:
+        """(value, label) for member lists: an open or revoked invitation says so; otherwise
+        active or deactivated. Select "invitation" with the membership to read it for free."""
+        try:
+            invitation = self.invitation
+        except models.ObjectDoesNotExist:
+            invitation = None
+        if invitation is not None:
+            state = invitation.state()
+            if state == InvitationState.REVOKED:
+                return "revoked", _("Invitation revoked")
+            if state != InvitationState.ACCEPTED and self.user.is_active:
+                return (
+                    ("invited", _("Invited"))
+                    if state == "pending"
+                    else ("expired", _("Link expired"))
+                )
+        if self.user.is_active:
+            return "active", _("Active")
+        return "inactive", _("Deactivated")
+
     def has_role(self, role: str) -> bool:
         if role not in Role.values:
             raise ValueError(f"unknown role {role!r}")
         return bool(getattr(self, role))
+
+
+class InvitationState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    EXPIRED = "expired", _("Link expired")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Invitation(models.Model):
+    """The invitation that created a membership: pending until the person sets a password
+    through its emailed link. Resending sends a new link and voids the old one; revoking
+    voids the link and switches the account off (portal.services)."""
+
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="invitation"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    #: When the link that works now was sent; it lasts settings.PASSWORD_RESET_TIMEOUT.
+    sent_at = models.DateTimeField()
+    times_sent = models.PositiveIntegerField(default=1)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.membership.user}"
+
+    @property
+    def link_expires_at(self):
+        return self.sent_at + datetime.timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+
+    def state(self, now=None) -> str:
+        """Accepted once the person has a password of their own (set through the link, or by
+        any other way); a link older than the reset timeout has expired."""
+        if self.revoked_at is not None:
+            return InvitationState.REVOKED
+        if self.membership.user.has_usable_password():
+            return InvitationState.ACCEPTED
+        if (now or timezone.now()) >= self.link_expires_at:
+            return InvitationState.EXPIRED
+        return InvitationState.PENDING
+
+    def get_state_display(self) -> str:
+        return InvitationState(self.state()).label
 
 
 class AppendOnlyQuerySet(models.QuerySet):

@@ -27,8 +27,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
-from portal import access, audit, mfa, reauth, throttle
-from portal.models import Membership, Organisation, Role
+from portal import access, audit, invitations, mfa, reauth, throttle
+from portal.models import Invitation, InvitationState, Membership, Organisation, Role
 
 User = get_user_model()
 
@@ -109,8 +109,8 @@ def invite_member(
     *,
     actor,
     organisation: Organisation,
-    username: str,
     email: str,
+    username: str = "",
     first_name: str = "",
     last_name: str = "",
     job_title: str = "",
@@ -118,6 +118,9 @@ def invite_member(
     base_url: str,
 ) -> Membership | None:
     """Create an account in organisation and email a one-time link to set its password.
+
+    The invitation stays pending until the person sets a password; without a username, one
+    is suggested from the name (portal.invitations.suggest_username).
 
     An address that already has an account gets no second one. Platform staff, who see every
     account, are told so; an organisation admin is answered as if the invitation went out
@@ -127,6 +130,7 @@ def invite_member(
     _require_member_manager(actor, organisation)
     roles = _clean_roles(roles)
     email = email.strip()
+    username = username.strip() or invitations.suggest_username(first_name, last_name, email)
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": "This username is already taken."})
     owner = User.objects.filter(email__iexact=email).select_related("membership").first()
@@ -146,6 +150,7 @@ def invite_member(
             job_title=job_title,
             **{role: True for role in roles},
         )
+        Invitation.objects.create(membership=membership, invited_by=actor, sent_at=timezone.now())
         access.sync_membership(user)
         audit.record(
             actor,
@@ -157,6 +162,57 @@ def invite_member(
         )
         _send_invitation(user, organisation, base_url)
     return membership
+
+
+def resend_invitation(*, actor, membership: Membership, base_url: str) -> Invitation:
+    """Email a new link to a person who has not accepted yet; the old link stops working."""
+    organisation = membership.organisation
+    _require_member_manager(actor, organisation)
+    with transaction.atomic():
+        invitation = _open_invitation(membership)
+        user = invitation.membership.user
+        # A new random unusable password changes what every reset token is made from, so
+        # the link sent before no longer verifies.
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        invitation.sent_at = timezone.now()
+        invitation.times_sent += 1
+        invitation.save(update_fields=["sent_at", "times_sent"])
+        audit.record(
+            actor,
+            "member.invitation_resent",
+            invitation.membership,
+            organisation=organisation,
+            username=user.get_username(),
+            times_sent=invitation.times_sent,
+        )
+        _send_invitation(user, organisation, base_url)
+    return invitation
+
+
+def revoke_invitation(*, actor, membership: Membership) -> Invitation:
+    """Withdraw an invitation nobody has accepted: its link stops working and the account
+    is switched off, so it holds no grant. It stays listed, as revoked."""
+    organisation = membership.organisation
+    _require_member_manager(actor, organisation)
+    with transaction.atomic():
+        invitation = _open_invitation(membership)
+        user = invitation.membership.user
+        user.set_unusable_password()
+        user.is_active = False
+        user.save(update_fields=["password", "is_active"])
+        invitation.revoked_at = timezone.now()
+        invitation.revoked_by = actor
+        invitation.save(update_fields=["revoked_at", "revoked_by"])
+        access.sync_membership(user)
+        audit.record(
+            actor,
+            "member.invitation_revoked",
+            invitation.membership,
+            organisation=organisation,
+            username=user.get_username(),
+        )
+    return invitation
 
 
 def change_member_roles(*, actor, membership: Membership, roles: Iterable[str]) -> Membership:
@@ -460,6 +516,35 @@ def _clean_roles(roles: Iterable[str]) -> set[str]:
     if unknown:
         raise ValidationError(f"Unknown roles: {', '.join(sorted(unknown))}.")
     return roles
+
+
+def _open_invitation(membership: Membership) -> Invitation:
+    """The membership's invitation, locked, if it can still be resent or revoked."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("membership__user")
+        .filter(membership_id=membership.pk)
+        .first()
+    )
+    if invitation is None:
+        raise ValidationError(gettext("This person was not invited through the portal."))
+    state = invitation.state()
+    if state == InvitationState.ACCEPTED:
+        raise ValidationError(
+            gettext("%(username)s has already accepted the invitation.")
+            % {"username": invitation.membership.user.get_username()}
+        )
+    if state == InvitationState.REVOKED:
+        raise ValidationError(
+            gettext("The invitation of %(username)s was revoked.")
+            % {"username": invitation.membership.user.get_username()}
+        )
+    if not invitation.membership.user.is_active:
+        raise ValidationError(
+            gettext("%(username)s is deactivated; reactivate them first.")
+            % {"username": invitation.membership.user.get_username()}
+        )
+    return invitation
 
 
 def _ensure_another_admin(membership: Membership) -> None:

@@ -37,6 +37,21 @@ portal_patterns = [
         name="member-invite",
     ),
     path(
+        "organisations/<slug:slug>/members/invite/username/",
+        views.UsernameSuggestionView.as_view(),
+        name="member-username",
+    ),
+    path(
+        "organisations/<slug:slug>/members/<int:member_pk>/invitation/resend/",
+        views.InvitationResendView.as_view(),
+        name="member-invitation-resend",
+    ),
+    path(
+        "organisations/<slug:slug>/members/<int:member_pk>/invitation/revoke/",
+        views.InvitationRevokeView.as_view(),
+        name="member-invitation-revoke",
+    ),
+    path(
         "organisations/<slug:slug>/members/<int:member_pk>/",
         views.MemberRolesView.as_view(),
         name="member-roles",

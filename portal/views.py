@@ -10,18 +10,28 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 from rest_framework.authtoken.models import Token
 
-from portal import access, audit, audit_log, dashboard, mfa, services, signing
+from portal import (
+    access,
+    audit,
+    audit_log,
+    audit_words,
+    dashboard,
+    invitations,
+    mfa,
+    services,
+    signing,
+)
 from portal.base_views import (
     AccessListView,
     ChildListView,
@@ -101,7 +111,7 @@ class OrganisationDetailView(ObjectAccessMixin, DetailView):
         context["can_view_history"] = access.can(user, "view_history", organisation)
         if context["can_view_history"]:
             # Its history holds its members' events too (portal.audit.history_of).
-            context["timeline"] = audit.timeline(organisation)
+            context["timeline"] = audit_words.history(user, organisation)
         if access.can(user, "view_access", organisation):
             context["access_rows"] = access.explain(organisation)
         return context
@@ -118,11 +128,15 @@ class MemberListView(ChildListView):
     template_name = "portal/member_list.html"
 
     def get_child_queryset(self):
-        return self.object.memberships.select_related("user")
+        return self.object.memberships.select_related("user", "invitation")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["can_manage_members"] = access.can(self.request.user, "manage_members", self.object)
+        manager = access.can(self.request.user, "manage_members", self.object)
+        context["can_manage_members"] = manager
+        if manager and not getattr(self.request, "htmx", False):
+            # Only those who can resend or revoke them see the invitations still open.
+            context["pending_invitations"] = list(invitations.pending_invitations(self.object))
         return context
 
 
@@ -162,7 +176,7 @@ class OrganisationAuditView(ChildListView):
         for name in ("page", "format"):
             query.pop(name, None)
         context.update(
-            entries=audit_log.entries(self.request.user, context["object_list"]),
+            entries=audit_log.entries(self.request.user, context["object_list"], fold=True),
             query_without_page=query.urlencode(),
             title=f"Audit log of {self.object.name}",
             empty_title="No events yet",
@@ -204,6 +218,11 @@ class InviteMemberView(ObjectAccessMixin, FormView):
     form_class = InviteMemberForm
     template_name = "portal/invite_form.html"
 
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["suggest_url"] = reverse("portal:member-username", kwargs={"slug": self.object.slug})
+        return kwargs
+
     def form_valid(self, form):
         try:
             services.invite_member(
@@ -219,10 +238,27 @@ class InviteMemberView(ObjectAccessMixin, FormView):
         # has an account gets this same answer (its owner is told instead).
         messages.success(
             self.request,
-            f"{form.cleaned_data['username']} was invited. "
-            f"A link to set a password was emailed to {form.cleaned_data['email']}.",
+            gettext("%(username)s was invited. A link to set a password was emailed to %(email)s.")
+            % {"username": form.cleaned_data["username"], "email": form.cleaned_data["email"]},
         )
         return redirect("portal:member-list", slug=self.object.slug)
+
+
+class UsernameSuggestionView(ObjectAccessMixin, View):
+    """A free username for the name being typed into the invite form, as JSON
+    (static/js/username.js puts it in the box while the admin has not typed their own)."""
+
+    model = Organisation
+    access_action = "manage_members"
+    http_method_names = ["get"]
+    htmx_fragment = True  # a piece of the invite form, not a page
+
+    def get(self, request, *args, **kwargs):
+        params = {
+            name: request.GET.get(name, "").replace("\x00", "").strip()[:150]
+            for name in ("first_name", "last_name", "email")
+        }
+        return JsonResponse({"username": invitations.suggest_username(**params)})
 
 
 class MemberMixin(ObjectAccessMixin):
@@ -262,26 +298,89 @@ class MemberRolesView(MemberMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Roles of {self.membership.user.get_username()} saved.")
+        messages.success(
+            self.request,
+            gettext("Roles of %(username)s saved.")
+            % {"username": self.membership.user.get_username()},
+        )
         return redirect("portal:member-list", slug=self.object.slug)
 
 
-class MemberActivationView(MemberMixin, View):
-    """POST only: deactivate or reactivate a member."""
+class MemberActivationView(MemberMixin, TemplateView):
+    """Deactivate (after a confirmation that says what it ends) or reactivate a member."""
 
-    http_method_names = ["post"]
+    template_name = "portal/member_deactivate.html"
+    http_method_names = ["get", "post"]
+
+    def get(self, request, *args, **kwargs):
+        if not self.membership.user.is_active:
+            return redirect(
+                "portal:member-roles", slug=self.object.slug, member_pk=self.membership.pk
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["summary"] = invitations.deactivation_summary(self.membership.user)
+        return context
 
     def post(self, request, *args, **kwargs):
+        username = self.membership.user.get_username()
         if self.membership.user.is_active:
-            service, outcome = services.deactivate_member, "deactivated; their sessions ended"
+            service = services.deactivate_member
+            outcome = gettext("%(username)s was deactivated; their sessions and access ended.")
         else:
-            service, outcome = services.reactivate_member, "reactivated"
+            service = services.reactivate_member
+            outcome = gettext("%(username)s was reactivated.")
         try:
             service(actor=request.user, membership=self.membership)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, f"{self.membership.user.get_username()} was {outcome}.")
+            messages.success(request, outcome % {"username": username})
+        return redirect("portal:member-list", slug=self.object.slug)
+
+
+class InvitationResendView(MemberMixin, View):
+    """POST only: email a new link to someone who has not accepted; the old one stops."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        user = self.membership.user
+        try:
+            services.resend_invitation(
+                actor=request.user,
+                membership=self.membership,
+                base_url=request.build_absolute_uri("/"),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                gettext("A new link was emailed to %(email)s; the one sent before no longer works.")
+                % {"email": user.email},
+            )
+        return redirect("portal:member-list", slug=self.object.slug)
+
+
+class InvitationRevokeView(MemberMixin, View):
+    """POST only (the page asks first): the link stops working and the account is off."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            services.revoke_invitation(actor=request.user, membership=self.membership)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                gettext("The invitation of %(username)s was revoked; its link no longer works.")
+                % {"username": self.membership.user.get_username()},
+            )
         return redirect("portal:member-list", slug=self.object.slug)
 
 

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, View
 
-from portal import access, audit, feedback, reauth
+from portal import access, audit_words, feedback, reauth
 from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
 from portal.forms import ReauthenticationForm, add_service_errors
 from portal.models import Role
@@ -306,7 +306,7 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
             for inject in context["injects"]:
                 inject.released = inject.release_at <= now
         if access.can(user, "view_history", project):
-            context["timeline"] = audit.timeline(project)
+            context["timeline"] = audit_words.history(user, project)
         if access.can(user, "view_access", project):
             context["access_rows"] = access.explain(project)
         return context

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, View
 from django_htmx.http import HttpResponseClientRedirect
 
-from portal import access, audit, reauth
+from portal import access, audit_words, reauth
 from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
 from portal.forms import add_service_errors
 from portal.models import Role
@@ -141,7 +141,7 @@ class ResourceDetailView(ObjectAccessMixin, DetailView):
             if context["basis_share"] is None:
                 context["access_reasons"] = access.reasons_for(user, resource)
         if access.can(user, "view_history", resource):
-            context["timeline"] = audit.timeline(resource)
+            context["timeline"] = audit_words.history(user, resource)
         return context
 
     def _shares(self):

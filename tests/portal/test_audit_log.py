@@ -389,6 +389,7 @@ def test_export_has_every_filtered_row_not_just_the_page(world, client):
         "object",
         "ip",
         "details",
+        "description",
     ]
     assert len(lines) == 60
     assert {line[1] for line in lines} == {"atl-pm"}

@@ -196,7 +196,7 @@ def test_recipients_do_not_learn_who_else_it_is_shared_with(sharing, client):
     owner_view = client.get(resource.get_absolute_url()).content.decode()
     assert "Who can see this, and why" in owner_view
     assert "Members of Borealis Cyber Centre" in owner_view
-    assert "resource.shared" in owner_view  # the history
+    assert "shared this resource with" in owner_view  # the history, in words
     assert f"/resources/{resource.pk}/shares/" in owner_view  # the revoke form
     assert f"/resources/{resource.pk}/share/" in owner_view
 

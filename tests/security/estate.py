@@ -23,6 +23,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from agreements import services as agreement_services
+from portal import services as portal_services
 from portal.models import Role
 from projects import services as project_services
 from resources import services as resource_services
@@ -127,6 +128,16 @@ def _people(estate: Estate) -> None:
     )
     for user in (estate.a_admin, estate.b_signatory, estate.c_admin, estate.staff):
         enrol_totp(user)
+    # Invited and not yet accepted: what resending and revoking an invitation act on.
+    estate.add(
+        a_invitee=portal_services.invite_member(
+            actor=estate.staff,
+            organisation=a,
+            username="sec-a-invitee",
+            email="sec-a-invitee@sec-atl.example",
+            base_url="http://testserver/",
+        ).user
+    )
 
 
 def _agreement(estate: Estate, actor, parties, *, sign: bool = True, submit: bool = True, **terms):

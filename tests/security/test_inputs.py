@@ -100,6 +100,8 @@ def _form_page(client, write, estate):
 #: Web writes with no form page of their own, and why their input needs no test here.
 NO_FORM_PAGE = {
     "portal:member-activation": "takes no input",
+    "portal:member-invitation-resend": "takes no input",
+    "portal:member-invitation-revoke": "takes no input",
     "portal:profile-token": "one choice; anything else is answered with a message",
     "portal:sign-out-everywhere": "takes no input",
     "calendar:manage": "one choice; anything else is answered with a message",

@@ -239,6 +239,8 @@ def test_the_comparison_notices_a_smuggled_field(estate):
 #: Writes that create or change nothing a field could be smuggled into, and why.
 NO_SUBJECT = {
     "POST portal:member-activation": "takes no input: it switches an account off or on",
+    "POST portal:member-invitation-resend": "takes no input: it emails a new link",
+    "POST portal:member-invitation-revoke": "takes no input: it voids the link",
     "POST portal:profile-token": "creates a random token for the signed-in person only",
     "POST calendar:manage": "creates a random feed address for the signed-in person only",
     "POST portal:sign-out-everywhere": "ends sessions; creates nothing",

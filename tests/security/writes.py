@@ -210,6 +210,18 @@ WEB_WRITES = [
         lambda e: {"slug": e.a.slug, "member_pk": e.a_member.membership.pk},
     ),
     Write(
+        "portal:member-invitation-resend",
+        "POST",
+        "a_admin",
+        lambda e: {"slug": e.a.slug, "member_pk": e.a_invitee.membership.pk},
+    ),
+    Write(
+        "portal:member-invitation-revoke",
+        "POST",
+        "a_admin",
+        lambda e: {"slug": e.a.slug, "member_pk": e.a_invitee.membership.pk},
+    ),
+    Write(
         "portal:profile-token", "POST", "a_member", lambda e: {}, lambda e: {"operation": "rotate"}
     ),
     Write("calendar:manage", "POST", "a_member", lambda e: {}, lambda e: {"operation": "create"}),
