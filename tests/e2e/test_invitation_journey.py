@@ -69,7 +69,8 @@ def test_invite_set_password_and_sign_in(e2e_world, new_page, clock):
     newcomer.get_by_role("button", name="Sign in").click()
     newcomer.wait_for_url(re.compile(r"/$"))
     assert newcomer.get_by_text("Good to see you, Nadia").is_visible()
-    assert newcomer.get_by_text(world.a.name).first.is_visible()
+    newcomer.locator(".user-toggle").click()  # the top bar's menu says whose member she is
+    assert newcomer.locator("#user-menu").get_by_text(world.a.name).is_visible()
 
 
 def test_revoking_an_invitation_asks_first(e2e_world, new_page, clock):
