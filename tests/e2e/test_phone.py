@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.support import check_accessibility, sign_in
+from tests.e2e.support import check_accessibility, screenshot, sign_in
 from tests.e2e.test_sharing_journey import in_force  # noqa: F401  (a fixture)
 from tests.resources.conftest import new_resource
 
@@ -101,3 +101,29 @@ def test_escape_closes_the_share_dialog_and_returns_to_its_button(
     page.get_by_role("dialog").get_by_role("button", name=re.compile("^Close")).click()
     assert not page.get_by_role("dialog").is_visible()
     focus_back_on_share(page)
+
+
+def test_on_a_phone_the_filters_fold_under_the_search_box(e2e_world, new_page, clock):
+    """The list comes first on a phone: the filters fold away unless one is in use; a
+    laptop shows them all, with nothing to unfold."""
+    phone = new_page(width=390)
+    sign_in(phone, e2e_world.a_pm, clock)
+    phone.goto("/resources/")
+    kind = phone.get_by_label("Kind", exact=True)
+    assert phone.get_by_label("Search", exact=True).is_visible()
+    assert not kind.is_visible()
+    screenshot(phone, "resources-filters-folded")
+    phone.get_by_text("Filters and sorting").click()
+    assert kind.is_visible()
+    check_accessibility(phone, "the filters unfolded at 390px")
+
+    phone.goto("/resources/?tlp=amber")
+    assert phone.get_by_label("TLP", exact=True).is_visible()  # in use: it stays open
+    assert phone.get_by_text("(1 in use)").is_visible()
+
+    laptop = new_page(width=1280)
+    sign_in(laptop, e2e_world.a_pm, clock)
+    laptop.goto("/resources/")
+    assert laptop.get_by_label("Kind", exact=True).is_visible()
+    assert not laptop.get_by_text("Filters and sorting").is_visible()
+    screenshot(laptop, "resources-filters-laptop")
