@@ -567,6 +567,21 @@ def _account_updated(w, e):
     )
 
 
+@register("notifications.read")
+def _notifications_read(w, e):
+    count = w.details(e).get("count", 1)
+    count = count if isinstance(count, int) else 1
+    return w.say(
+        ngettext(
+            "%(actor)s marked %(count)s notice read.",
+            "%(actor)s marked %(count)s notices read.",
+            count,
+        ),
+        actor=w.actor(e),
+        count=count,
+    )
+
+
 @register("account.password_reset_sent")
 def _password_reset_sent(w, e):
     return w.say(

@@ -467,10 +467,14 @@ def revoke_api_token(*, actor) -> bool:
 
 
 def mark_notifications_read(*, actor) -> int:
-    """Mark every unread notice of the actor read ("Mark all as read"). Not audited, like
-    every notice write: it changes nothing of anyone else's."""
+    """Mark every unread notice of the actor read ("Mark all as read"). Audited like every
+    write, on the person's own account: it touches nothing of anyone else's."""
     _require_active(actor)
-    return actor.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    with transaction.atomic():
+        count = actor.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+        if count:
+            audit.record(actor, "notifications.read", actor, count=count)
+    return count
 
 
 def mark_notification_read(*, actor, notification_id: int):
@@ -482,6 +486,7 @@ def mark_notification_read(*, actor, notification_id: int):
         if notice is not None and notice.read_at is None:
             notice.read_at = timezone.now()
             notice.save(update_fields=["read_at"])
+            audit.record(actor, "notifications.read", actor, count=1, kind=notice.kind)
     return notice
 
 

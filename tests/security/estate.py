@@ -71,6 +71,7 @@ def build_estate() -> Estate:
     _resources(estate)
     _projects(estate)
     _intel(estate)
+    _notices(estate)
     for model in apps.get_models():
         estate.built[model] = set(model._default_manager.values_list("pk", flat=True))
     return estate
@@ -327,6 +328,17 @@ def _projects(estate: Estate) -> None:
     c_ms2 = _item(c_admin, c_wp, "milestone", "MS2", 70, submit=True)
     c_d2 = _item(c_admin, c_wp, "deliverable", "D1.2", 80)
 
+    # Evidence linked to the items, for the routes that open it to the reviewers: each
+    # side's report under its own submitted items, and A's public note already opened.
+    c_ms2.linked_resources.add(estate.c_report)
+    c_d.linked_versions.add(estate.c_report.versions.first())
+    a_active_ms2.linked_resources.add(estate.a_report)
+    a_active_d.linked_versions.add(estate.a_report.versions.first())
+    a_active_ms.linked_resources.add(estate.a_report, estate.a_clear)
+    project_services.open_evidence_to_reviewers(
+        actor=a_pm, item=a_active_ms, resource=estate.a_clear
+    )
+
     estate.add(
         a_project=a_project,
         a_wp=a_wp,
@@ -352,6 +364,18 @@ def _projects(estate: Estate) -> None:
         c_d2=c_d2,
         c_project_b=c_project.participants.get(organisation=b),
         c_project_c=c_project.participants.get(role="coordinator"),
+    )
+
+
+def _notices(estate: Estate) -> None:
+    """An unread notice of A's member's, for the routes that mark notices read."""
+    from portal.notifications import notify
+
+    notify(
+        [estate.a_member],
+        kind="agreement.signed",
+        title="Sec notice",
+        url=estate.ab_active.get_absolute_url(),
     )
 
 

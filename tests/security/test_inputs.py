@@ -104,6 +104,8 @@ NO_FORM_PAGE = {
     "portal:member-invitation-revoke": "takes no input",
     "portal:profile-token": "one choice; anything else is answered with a message",
     "portal:sign-out-everywhere": "takes no input",
+    "portal:notifications-read-all": "takes no input",
+    "portal:notification-read": "takes no input",
     "calendar:manage": "one choice; anything else is answered with a message",
     "resources:revoke": "the reason is cut to length on purpose: a revocation never fails",
     "intel:revoke": "the reason is cut to length on purpose: a revocation never fails",

@@ -245,6 +245,10 @@ NO_SUBJECT = {
     "POST calendar:manage": "creates a random feed address for the signed-in person only",
     "POST portal:sign-out-everywhere": "ends sessions; creates nothing",
     "POST projects:participant-remove": "deletes a participant; creates nothing",
+    "POST portal:notifications-read-all": "marks the person's own notices read; no fields",
+    "POST portal:notification-read": "marks one of the person's own notices read; no fields",
+    "POST projects:evidence-open": "a confirmation (and a password for RED); no fields",
+    "POST projects:evidence-close": "a confirmation; no fields",
     "POST api-token": "creates a random token for the account whose password is given",
 }
 

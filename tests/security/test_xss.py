@@ -86,6 +86,7 @@ def _choices(xss) -> dict:
             ("milestone", xss.overdue.pk),
         ],
         "participant_pk": [xss.partner.pk],
+        "resource_pk": [xss.report.pk],  # the milestone's and the deliverable's evidence
         # A notice's link only redirects; the list that shows the notices is checked.
         "notice_pk": list(Notification.objects.values_list("pk", flat=True)[:1]),
     }

@@ -226,6 +226,13 @@ WEB_WRITES = [
     ),
     Write("calendar:manage", "POST", "a_member", lambda e: {}, lambda e: {"operation": "create"}),
     Write("portal:sign-out-everywhere", "POST", "a_member", lambda e: {}),
+    Write("portal:notifications-read-all", "POST", "a_member", lambda e: {}),
+    Write(
+        "portal:notification-read",
+        "POST",
+        "a_member",
+        lambda e: {"notice_pk": e.a_member.notifications.get().pk},
+    ),
     # --- Agreements -----------------------------------------------------------------------
     Write(
         "agreements:create",
@@ -273,7 +280,7 @@ WEB_WRITES = [
         "POST",
         "a_admin",
         _pk("ab_pending"),
-        lambda e: _reauth(e, "a_admin"),
+        lambda e: {"consent": "on", **_reauth(e, "a_admin")},
         subject=latest(Signature),
     ),
     Write(
@@ -475,6 +482,18 @@ WEB_WRITES = [
         lambda e: {"decision": "accept", "comment": "Fine."},
         subject=latest(Review),
     ),
+    Write(
+        "projects:evidence-open",
+        "POST",
+        "a_pm",
+        lambda e: {**_item("milestone", "a_active_ms")(e), "resource_pk": e.a_report.pk},
+    ),
+    Write(
+        "projects:evidence-close",
+        "POST",
+        "a_pm",
+        lambda e: {**_item("milestone", "a_active_ms")(e), "resource_pk": e.a_clear.pk},
+    ),
     Write("projects:activate", "POST", "a_pm", _pk("a_project"), subject=named("a_project")),
     Write(
         "projects:suspend",
@@ -606,7 +625,7 @@ API_WRITES = [
         "POST",
         "a_admin",
         _pk("ab_pending"),
-        lambda e: _reauth(e, "a_admin"),
+        lambda e: {"consent": "on", **_reauth(e, "a_admin")},
         subject=latest(Signature),
     ),
     Write(
