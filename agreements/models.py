@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import GroupGrant, Organisation, UserGrant
+from portal.models import GroupGrant, Organisation, UserGrant, held_index
 from portal.vocabulary import TLP, DataCategory, PermittedActions
 
 
@@ -192,6 +192,7 @@ class AgreementGroupObjectPermission(GroupGrant):
 
     class Meta(GroupGrant.Meta):
         abstract = False
+        indexes = [held_index("agr_grant_held")]
 
 
 class AgreementUserObjectPermission(UserGrant):

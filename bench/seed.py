@@ -90,7 +90,7 @@ def verify(sample: int = 150) -> list[str]:
         ids = list(model._default_manager.values_list("pk", flat=True))
         for obj in model._default_manager.filter(pk__in=rng.sample(ids, min(sample, len(ids)))):
             drift = access.object_drift(obj)
-            if drift.missing or drift.extra:
+            if drift:
                 problems.append(drift.describe())
     users = get_user_model().objects.select_related("membership__organisation")
     ids = list(users.values_list("pk", flat=True))
@@ -826,10 +826,14 @@ class _World:
             ["id", "share_id", "user_id"],
             ((i + 1, s, u) for i, (s, u) in enumerate(named)),
         )
+        # Group grants carry their resource's TLP and kind (the policy's grant_copies).
         self._copy(
             "resources_resourcegroupobjectpermission",
-            ["id", "content_object_id", "group_id", "permission_id", "valid_until"],
-            ((i + 1, r, g, self.perm_resource, d) for i, (r, g, d) in enumerate(group_grants)),
+            ["id", "content_object_id", "group_id", "permission_id", "valid_until", "tlp", "kind"],
+            (
+                (i + 1, r, g, self.perm_resource, d, TLP_VALUES[tlp_of[r - 1]], kinds[(r - 1) % 8])
+                for i, (r, g, d) in enumerate(group_grants)
+            ),
         )
         self._copy(
             "resources_resourceuserobjectpermission",

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement
-from portal.models import GroupGrant, Organisation, UserGrant
+from portal.models import GroupGrant, Organisation, UserGrant, held_index
 from portal.vocabulary import TLP, DataCategory
 from resources.models import ShareQuerySet, ShareStatus
 
@@ -77,6 +77,7 @@ class StixObjectGroupObjectPermission(GroupGrant):
 
     class Meta(GroupGrant.Meta):
         abstract = False
+        indexes = [held_index("stix_grant_held")]
 
 
 class StixObjectUserObjectPermission(UserGrant):

@@ -97,6 +97,9 @@ class Policy:
     #: The objects whose facts name a person (a RED share's recipients, a project's
     #: reviewers): their grants are re-derived whenever that person's standing changes.
     naming: Callable[[object], QuerySet] | None = None
+    #: Fields of the object copied onto its group grant rows (which have fields of the same
+    #: names), so a list filtered on them narrows the grants in the index (`narrow` below).
+    grant_copies: tuple[str, ...] = ()
 
     def codename(self, action: str) -> str:
         return f"view_{self.model._meta.model_name}" if action == "view" else action
@@ -156,15 +159,22 @@ def registered_models() -> list[type[Model]]:
 # --- Questions ------------------------------------------------------------------------------
 
 
-def visible_to(user, queryset: QuerySet, action: str = "view") -> QuerySet:
-    """The rows of queryset on which user holds the grant for action (view by default)."""
+def visible_to(
+    user, queryset: QuerySet, action: str = "view", *, narrow: dict | None = None
+) -> QuerySet:
+    """The rows of queryset on which user holds the grant for action (view by default).
+
+    `narrow` ({field: value} of the policy's `grant_copies`) says what the caller's own
+    filter keeps anyway: the grants are then read narrowed by it, in the index."""
     policy = _grant_policy(queryset.model, action)
     if not _is_signed_in(user):
         return queryset.none()
-    return queryset.filter(_visible(user, policy, action))
+    return queryset.filter(_visible(user, policy, action, narrow=narrow))
 
 
-def visible_parts(user, queryset: QuerySet, action: str = "view") -> list[QuerySet]:
+def visible_parts(
+    user, queryset: QuerySet, action: str = "view", *, narrow: dict | None = None
+) -> list[QuerySet]:
     """`visible_to` as disjoint parts whose union is exactly its rows: everyone's rows, and
     the other rows granted to the user.
 
@@ -175,15 +185,28 @@ def visible_parts(user, queryset: QuerySet, action: str = "view") -> list[QueryS
     policy = _grant_policy(queryset.model, action)
     if not _is_signed_in(user):
         return []
-    granted = queryset.filter(_granted(user, policy, action))
+    granted = queryset.filter(_granted(user, policy, action, narrow=narrow))
     everyone = _everyone(user, policy, action)
     if everyone is None:
         return [granted]
     return [queryset.filter(everyone), granted.exclude(everyone)]
 
 
-def _visible(user, policy: Policy, action: str, pk=None) -> Q:
-    condition = _granted(user, policy, action, pk)
+def visible_walk(user, queryset: QuerySet, action: str = "view") -> QuerySet:
+    """`visible_to`'s rows, decided row by row as a walk along the queryset's order reaches
+    them: for a page of a list known to hold many rows (portal.pagination, past its count's
+    cap). A hub holds tens of thousands of grants; hashing them all costs ten times the
+    page's few hundred index probes."""
+    policy = _grant_policy(queryset.model, action)
+    if not _is_signed_in(user):
+        return queryset.none()
+    probe = _probe(user, policy, action, "pk")
+    everyone = _everyone(user, policy, action)
+    return queryset.filter(probe if everyone is None else everyone | probe)
+
+
+def _visible(user, policy: Policy, action: str, pk=None, *, narrow: dict | None = None) -> Q:
+    condition = _granted(user, policy, action, pk, narrow=narrow)
     everyone = _everyone(user, policy, action)
     return condition if everyone is None else condition | everyone
 
@@ -209,8 +232,7 @@ def visible_through(user, field: str, model: type[Model], action: str = "view") 
     policy = _grant_policy(model, action)
     if not _is_signed_in(user):
         return Q(pk__in=[])
-    outer = {"content_object_id": OuterRef(field)}
-    probes = _grant_rows(user, policy, action, **outer)
+    probes = _grant_rows(user, policy, action, content_object_id=OuterRef(field))
     everyone = _everyone(user, policy, action)
     if everyone is not None:
         probes.append(model.objects.filter(everyone, pk=OuterRef(field)).values("pk"))
@@ -218,7 +240,13 @@ def visible_through(user, field: str, model: type[Model], action: str = "view") 
     return Q(Exists(first.union(*others, all=True) if others else first))
 
 
-def _granted(user, policy: Policy, action: str, pk=None) -> Q:
+def _probe(user, policy: Policy, action: str, field: str) -> Q:
+    """EXISTS (the user's grants on the object `field` names): an index probe per row."""
+    first, *others = _grant_rows(user, policy, action, content_object_id=OuterRef(field))
+    return Q(Exists(first.union(*others, all=True) if others else first))
+
+
+def _granted(user, policy: Policy, action: str, pk=None, *, narrow: dict | None = None) -> Q:
     """`pk IN (group grants UNION ALL user grants)`, narrowed to one object when pk is given.
 
     One IN over a UNION ALL lets PostgreSQL plan a semi-join from the grant index with real
@@ -226,15 +254,20 @@ def _granted(user, policy: Policy, action: str, pk=None) -> Q:
     every row of the table, with a guessed selectivity that misled the joins above it. The
     user's groups are a subquery too, so no separate lookup is needed.
     """
-    first, *others = _grant_rows(
-        user, policy, action, **({} if pk is None else {"content_object_id": pk})
-    )
+    match = {} if pk is None else {"content_object_id": pk}
+    first, *others = _grant_rows(user, policy, action, narrow=narrow, **match)
     return Q(pk__in=first.union(*others, all=True) if others else first)
 
 
-def _grant_rows(user, policy: Policy, action: str, **match) -> list[QuerySet]:
+def _grant_rows(
+    user, policy: Policy, action: str, *, narrow: dict | None = None, **match
+) -> list[QuerySet]:
     """The user's grants in force today for action (through their groups, then by name), as
-    querysets of the granted objects' ids, narrowed by match."""
+    querysets of the granted objects' ids, narrowed by match; the group grants also by
+    `narrow`, on the copies they carry (named-user grants are few)."""
+    unknown = set(narrow or ()) - set(policy.grant_copies)
+    if unknown:
+        raise ValueError(f"{policy.model._meta.label} grants carry no copy of {unknown}")
     permission_id = _permission_id(policy, action)
     # A grant past its last day is ignored at once: access never waits for tick to remove it.
     current = Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate())
@@ -245,6 +278,7 @@ def _grant_rows(user, policy: Policy, action: str, **match) -> list[QuerySet]:
             group_id__in=memberships.values("group_id"),
             permission_id=permission_id,
             **match,
+            **(narrow or {}),
         ).values("content_object_id")
     ]
     if policy.user_grants is not None:
@@ -381,11 +415,17 @@ class GrantDrift:
     obj: Model
     missing: frozenset[Grant]
     extra: frozenset[Grant]
+    #: Group grant rows whose copies of the object's fields (policy `grant_copies`) differ.
+    stale_copies: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.missing or self.extra or self.stale_copies)
 
     def describe(self) -> str:
+        stale = f", {self.stale_copies} with stale copies" if self.stale_copies else ""
         return (
             f"{self.obj._meta.label} #{self.obj.pk} ({self.obj}): "
-            f"{len(self.missing)} missing, {len(self.extra)} extra"
+            f"{len(self.missing)} missing, {len(self.extra)} extra{stale}"
         )
 
 
@@ -400,7 +440,22 @@ def sync_object(obj: Model) -> GrantDrift:
         _delete_grants(policy, obj, extra)
     if missing:
         _create_grants(policy, obj, missing)
-    return GrantDrift(obj, frozenset(missing), frozenset(extra))
+    stale = _stale_copies(policy, obj)
+    return GrantDrift(
+        obj, frozenset(missing), frozenset(extra), stale.update(**_copies(policy, obj))
+    )
+
+
+def _copies(policy: Policy, obj: Model) -> dict:
+    return {name: getattr(obj, name) for name in policy.grant_copies}
+
+
+def _stale_copies(policy: Policy, obj: Model) -> QuerySet:
+    """obj's group grant rows whose copies of its fields differ from obj's own."""
+    if not policy.grant_copies:
+        return policy.group_grants.objects.none()
+    rows = policy.group_grants.objects.filter(content_object_id=obj.pk)
+    return rows.exclude(**_copies(policy, obj))
 
 
 def explain(obj: Model) -> list[dict]:
@@ -446,7 +501,8 @@ def reasons_for(user, obj: Model) -> list[str]:
 
 def object_drift(obj: Model) -> GrantDrift:
     desired, stored = desired_grants(obj), stored_grants(obj)
-    return GrantDrift(obj, frozenset(desired - stored), frozenset(stored - desired))
+    stale = _stale_copies(policy_for(type(obj)), obj).count()
+    return GrantDrift(obj, frozenset(desired - stored), frozenset(stored - desired), stale)
 
 
 def organisation_groups_of(user) -> set[int]:
@@ -521,7 +577,7 @@ def reconcile(*, repair: bool) -> ReconcileReport:
     for model in registered_models():
         for obj in model._default_manager.order_by("pk").iterator():
             drift = sync_object(obj) if repair else object_drift(obj)
-            if drift.missing or drift.extra:
+            if drift:
                 report.grant_drift.append(drift)
     return report
 
@@ -585,6 +641,7 @@ def _create_grants(policy: Policy, obj: Model, grants: Iterable[Grant]) -> None:
                     group_id=grant.group_id,
                     permission_id=permission_id,
                     valid_until=grant.until,
+                    **_copies(policy, obj),
                 )
             )
         else:

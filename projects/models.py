@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement
-from portal.models import GroupGrant, Organisation, UserGrant
+from portal.models import GroupGrant, Organisation, UserGrant, held_index
 from portal.vocabulary import TLP
 from resources.models import Resource, ResourceVersion
 
@@ -93,6 +93,7 @@ class ProjectGroupObjectPermission(GroupGrant):
 
     class Meta(GroupGrant.Meta):
         abstract = False
+        indexes = [held_index("prj_grant_held")]
 
 
 class ProjectUserObjectPermission(UserGrant):

@@ -118,6 +118,7 @@ access.register(
         everyone_reason="TLP:CLEAR: disclosure is not limited.",
         sources=[owner_grants, share_grants],
         naming=lambda user: Resource.objects.filter(shares__recipient_users=user),
+        grant_copies=("tlp", "kind"),
         action_labels={"view": "See and download it"},
         rules={
             "change": access.Rule(is_owner_programme_manager, OWNER_PM),

@@ -76,6 +76,13 @@ class AccessViewSet(SignedInAPIMixin, GenericViewSet):
         parts = access.visible_parts(self.request.user, self.get_base_queryset(), "view")
         return [self.filter_queryset(part) for part in parts]
 
+    def visible_walk(self) -> QuerySet | None:
+        """The list's rows decided row by row, for a page past the count's cap."""
+        if self.action != "list":
+            return None
+        walk = access.visible_walk(self.request.user, self.get_base_queryset(), "view")
+        return self.filter_queryset(walk)
+
     def access_action_for(self, viewset_action: str | None) -> str:
         if viewset_action in self.access_actions:
             return self.access_actions[viewset_action]

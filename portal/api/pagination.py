@@ -16,7 +16,8 @@ class PortalPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         parts = view.visible_parts() if hasattr(view, "visible_parts") else None
-        self.django_paginator_class = functools.partial(CappedPaginator, parts=parts)
+        walk = view.visible_walk() if hasattr(view, "visible_walk") else None
+        self.django_paginator_class = functools.partial(CappedPaginator, parts=parts, walk=walk)
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response(self, data):
