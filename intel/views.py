@@ -57,6 +57,7 @@ class StixObjectListView(AccessListView):
     """Intelligence the person may see: their organisation's, shared with it, or CLEAR."""
 
     model = StixObject
+    shared_filter_bar = True
     filterset_class = StixObjectFilter
     search_fields = ("name", "pattern", "description", "observable_values")
     sort_options = {

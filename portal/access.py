@@ -193,10 +193,11 @@ def visible_parts(
 
 
 def visible_walk(user, queryset: QuerySet, action: str = "view") -> QuerySet:
-    """`visible_to`'s rows, decided row by row as a walk along the queryset's order reaches
-    them: for a page of a list known to hold many rows (portal.pagination, past its count's
-    cap). A hub holds tens of thousands of grants; hashing them all costs ten times the
-    page's few hundred index probes."""
+    """`visible_to`'s rows, decided row by row as the query reaches them: for a page of a
+    list known to hold many rows, walked along its order (portal.pagination, past its
+    count's cap), or for rows another condition already picks a few of (the shares of the
+    last month). A hub holds tens of thousands of grants; hashing them all costs ten times
+    the few hundred index probes. For a count or a sparse set, `visible_to` is the shape."""
     policy = _grant_policy(queryset.model, action)
     if not _is_signed_in(user):
         return queryset.none()

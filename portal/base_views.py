@@ -15,6 +15,8 @@ from __future__ import annotations
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Model, Q, QuerySet
+from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.views.generic import ListView
 
 from portal import access
@@ -102,6 +104,10 @@ class ListControlsMixin:
     results_template: str = ""
     template_name = "components/list_page.html"
     results_partial = "components/list_results.html"
+    #: Whether the filter bar is the same for everyone who sends the same query (its choices
+    #: are fixed, not drawn from the person's data as an audit log's actions are), so that
+    #: it is rendered once and kept in the "fragments" cache.
+    shared_filter_bar = False
 
     def apply_controls(self, queryset: QuerySet) -> QuerySet:
         """The filters, search and sort of the request on queryset. A list may apply them to
@@ -175,8 +181,18 @@ class ListControlsMixin:
             query_without_page=query.urlencode(),
             results_template=self.results_template,
             is_filtered=filtered,
+            filter_bar_key=self._filter_bar_key(),
         )
         return context
+
+    def _filter_bar_key(self) -> str | None:
+        """What the filter bar's HTML depends on: the page, the language and the query (not
+        the page number). None when it may not be shared: a bar showing the person's own
+        choices, or an error, which may depend on what the person may see."""
+        if not self.shared_filter_bar or self._filter_problems():
+            return None
+        query = sorted((k, v) for k, v in self.request.GET.lists() if k != "page")
+        return f"{get_language()}|{self.request.path}|{urlencode(query, doseq=True)}"
 
     def _filter_problems(self) -> list[str]:
         """Why the filters cannot be read, field by field. The filter bar shows each error by
@@ -211,7 +227,7 @@ class AccessListView(SignedInMixin, ListControlsMixin, ListView):
             self.apply_controls(part)
             for part in access.visible_parts(user, base, action, narrow=narrow)
         ]
-        self.visible_walk = self.apply_controls(access.visible_walk(user, base, action))
+        self.visible_walk = lambda: self.apply_controls(access.visible_walk(user, base, action))
         return self.apply_controls(access.visible_to(user, base, action, narrow=narrow))
 
     def get_paginator(self, queryset, per_page, **kwargs):

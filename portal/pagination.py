@@ -17,6 +17,8 @@ from __future__ import annotations
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.functional import cached_property
 
+from portal import lookups  # noqa: F401  (registers `__any`)
+
 #: Lists are counted exactly up to this many rows.
 COUNT_CAP = 1000
 #: The deepest page anyone may ask for; deeper offsets only cost the database (and a page
@@ -33,10 +35,11 @@ class CappedPaginator(Paginator):
     def __init__(self, object_list, per_page, *args, parts=None, walk=None, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.parts = [object_list] if parts is None else parts
-        #: The same rows as object_list, decided row by row (`access.visible_walk`): a page
-        #: past the cap reads them along the list's order, with no set of keys to build.
-        self.walk = object_list if walk is None else walk
-        if any(part.model is not object_list.model for part in [*self.parts, self.walk]):
+        #: Makes the same rows as object_list, decided row by row (`access.visible_walk`):
+        #: a page past the cap reads them along the list's order, with no set of keys to
+        #: build. A callable, so that a list that is counted never builds it.
+        self.make_walk = walk or (lambda: object_list)
+        if any(part.model is not object_list.model for part in self.parts):
             raise ValueError("the parts of a list must be of the list's own rows")
 
     @cached_property
@@ -79,9 +82,12 @@ class CappedPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         if not self.is_capped:
-            among_head = self.object_list.filter(pk__in=self.head)
+            among_head = self.object_list.filter(pk__any=self.head)
             return self._get_page(among_head[bottom : bottom + self.per_page], number, self)
-        rows = list(self.walk[bottom : bottom + self.per_page + 1])
+        walk = self.make_walk()
+        if walk.model is not self.object_list.model:
+            raise ValueError("the walk of a list must be of the list's own rows")
+        rows = list(walk[bottom : bottom + self.per_page + 1])
         if not rows:
             raise EmptyPage("That page contains no results")
         return CappedPage(rows[: self.per_page], number, self, more=len(rows) > self.per_page)

@@ -227,16 +227,36 @@ THROTTLE_PER_ADDRESS = (
     int(os.environ.get("THROTTLE_ADDRESS_SECONDS", str(15 * 60))),
 )
 
-# The database cache is shared by every worker process: throttling counters, used TOTP codes
-# and allauth's own rate limits must hold across all of them. Its table is made by a migration.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "portal_cache",
+# --- Caches ---------------------------------------------------------------------------------
+# With REDIS_URL (production, CI and the benchmark), Redis holds both caches through Django's
+# RedisCache. Without it, the embedded default: the database for what every worker process
+# must share (throttling counters, used TOTP codes, allauth's rate limits) and local memory
+# for the page fragments that are the same for everyone (portal.fragments).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+        },
     }
-}
-
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    CACHES["fragments"] = {**CACHES["default"], "TIMEOUT": 600}
+    # The session is read on every request: from Redis, with the database behind it.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_cache",
+        },
+        "fragments": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "portal-fragments",
+            "TIMEOUT": 600,
+        },
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 #: A session ends after this many seconds without a request (default 30 minutes) ...
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 #: ... and this many seconds after sign-in, however active (default 12 hours).

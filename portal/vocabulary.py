@@ -3,8 +3,22 @@
 Agreements cap what may be shared under them with these; resources are marked with them.
 """
 
+import functools
+
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+def label(choices: type[models.Choices], value: str) -> str:
+    """The label of `value` in the active language. A list shows the same few labels on every
+    row; they are translated once per language, not once per row."""
+    return _labels(choices, get_language()).get(value, value)
+
+
+@functools.cache
+def _labels(choices: type[models.Choices], language: str | None) -> dict[str, str]:
+    return {value: str(text) for value, text in choices.choices}
 
 
 class TLP(models.TextChoices):

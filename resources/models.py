@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agreements.models import Agreement
 from portal.models import GroupGrant, Organisation, UserGrant
-from portal.vocabulary import TLP, DataCategory
+from portal.vocabulary import TLP, DataCategory, label
 
 
 class ResourceKind(models.TextChoices):
@@ -68,7 +68,19 @@ class Resource(models.Model):
         return reverse("resources:detail", kwargs={"pk": self.pk})
 
     @property
+    def kind_label(self) -> str:
+        return label(ResourceKind, self.kind)
+
+    @property
+    def data_category_label(self) -> str:
+        return label(DataCategory, self.data_category)
+
+    @property
     def latest_version(self) -> ResourceVersion | None:
+        # Lists prefetch only each row's latest version, into `latest_versions`.
+        latest = getattr(self, "latest_versions", None)
+        if latest is not None:
+            return latest[0] if latest else None
         versions = getattr(self, "_prefetched_objects_cache", {}).get("versions")
         if versions is not None:
             return max(versions, key=lambda v: v.number, default=None)

@@ -47,6 +47,7 @@ class ResourceListView(AccessListView):
     """The library: what the user's organisation owns, and what is shared with it."""
 
     model = Resource
+    shared_filter_bar = True
     filterset_class = ResourceFilter
     search_fields = ("title", "description")
     sort_options = {"newest": "-created_at", "title": "title", "tlp": "-tlp_rank"}

@@ -35,6 +35,15 @@ class World:
             raise AttributeError(name) from None
 
 
+@pytest.fixture(autouse=True)
+def _fresh_fragments():
+    """Each test starts with no cached page fragments (the embedded default keeps them in
+    this process's memory)."""
+    from django.core.cache import caches
+
+    caches["fragments"].clear()
+
+
 @pytest.fixture
 def world(db) -> World:
     return make_world()

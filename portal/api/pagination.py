@@ -16,7 +16,9 @@ class PortalPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         parts = view.visible_parts() if hasattr(view, "visible_parts") else None
-        walk = view.visible_walk() if hasattr(view, "visible_walk") else None
+        # Built only if a page past the cap needs it; a list of something else (a
+        # resource's versions) has no walk.
+        walk = view.visible_walk if parts is not None else None
         self.django_paginator_class = functools.partial(CappedPaginator, parts=parts, walk=walk)
         return super().paginate_queryset(queryset, request, view)
 

@@ -1,8 +1,9 @@
-"""Template helpers shared by every app: sanitised Markdown, TLP badges and the messages
-shown next to the item they are about."""
+"""Template helpers shared by every app: sanitised Markdown, TLP and status badges, and the
+messages shown next to the item they are about."""
 
 from django import template
 from django.utils.html import format_html
+from django.utils.text import slugify
 
 from portal import feedback
 from portal import markdown as portal_markdown
@@ -22,6 +23,13 @@ def tlp_badge(value: str):
     """A TLP 2.0 label in FIRST's colours (the CSS carries them)."""
     label = dict(TLP.choices).get(value, value)
     return format_html('<span class="tlp tlp-{}">{}</span>', value.replace("_", "-"), label)
+
+
+@register.simple_tag
+def status_badge(status: str, label: str = ""):
+    """A status badge: the machine value picks its colour, the label is what people read.
+    A tag rather than an included template: lists show one on every row."""
+    return format_html('<span class="badge badge-{}">{}</span>', slugify(status), label or status)
 
 
 @register.filter

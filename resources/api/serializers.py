@@ -1,7 +1,6 @@
 """Input and output of the resources API. Serializers validate input only; the services in
 resources/services.py check the rules (upload checks, sharing rules) and write."""
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agreements.models import Agreement
@@ -44,7 +43,8 @@ class ResourceSerializer(serializers.ModelSerializer):
     tags = serializers.ListField(
         child=serializers.CharField(max_length=40), max_length=20, required=False
     )
-    latest_version = serializers.SerializerMethodField()
+    # One nested serializer for every row of a page, not one built per row.
+    latest_version = VersionSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Resource
@@ -65,15 +65,6 @@ class ResourceSerializer(serializers.ModelSerializer):
             "latest_version",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-
-    @extend_schema_field(VersionSerializer(allow_null=True))
-    def get_latest_version(self, resource) -> dict | None:
-        # The viewset prefetches the latest version into `latest_versions`, once per page.
-        prefetched = getattr(resource, "latest_versions", None)
-        version = prefetched[0] if prefetched else None
-        if prefetched is None:
-            version = resource.latest_version
-        return VersionSerializer(version).data if version is not None else None
 
 
 class ResourceCreateSerializer(ResourceSerializer):
