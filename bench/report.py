@@ -551,8 +551,8 @@ def _throughput_markdown(load: dict) -> list[str]:
         f"Server CPU: **{load['cpu_ms_per_request']} ms per request** (gunicorn workers "
         f"{load['worker_cpu_s']} s and master {load['master_cpu_s']} s of utime + stime over "
         f"the run); the PostgreSQL backends serving them {load['db_cpu_ms_per_request']} ms "
-        f"per request more ({load['db_cpu_s']} s over {load['db_backends']} backends). "
-        f"Worker peak RSS {load['worker_peak_rss_mb']} MB.",
+        f"per request more ({load['db_cpu_s']} s over {load['db_backends']} backends); wrk "
+        f"itself {load.get('wrk_cpu_s', '?')} s. Worker peak RSS {load['worker_peak_rss_mb']} MB.",
         "",
         "Per page, server-side (gunicorn's access log, queueing not included):",
         "",

@@ -10,9 +10,9 @@ Server cost is read from /proc: the gunicorn master's and workers' utime + stime
 after the timed run, divided by the requests wrk completed (the master only forks and
 watches, so its share is small). The PostgreSQL backends serving the workers are read the
 same way (sampled each second, since a connection may be replaced during the run), and
-reported beside it. The workers' peak RSS is sampled too. gunicorn writes an access log
-(status, microseconds, URL) from which the per-page table is made: server-side time, without
-the queueing wrk's latency includes.
+reported beside it, and so is wrk's own. The workers' peak RSS is sampled too. gunicorn
+writes an access log (status, microseconds, URL) from which the per-page table is made:
+server-side time, without the queueing wrk's latency includes.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -290,7 +291,11 @@ def run(duration: int, log: Callable[[str], None]) -> dict:
         backends.start()
         sampler.start()
         load_average = _load_average()
+        # wrk's own CPU: it is the only child reaped meanwhile (gunicorn is still running).
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         output = load(duration)
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        wrk_cpu = (reaped.ru_utime - children.ru_utime) + (reaped.ru_stime - children.ru_stime)
         after = {pid: cpu_seconds(pid) for pid in [server.pid, *workers]}
         served_lines = _read_from(access_log, log_offset)
         stop.set()
@@ -320,6 +325,7 @@ def run(duration: int, log: Callable[[str], None]) -> dict:
             "db_cpu_ms_per_request": round(db_cpu * 1000 / served, 2),
             "db_cpu_s": round(db_cpu, 2),
             "db_backends": backends.count(),
+            "wrk_cpu_s": round(wrk_cpu, 2),
             "workers_replaced": sorted(set(workers) - set(workers_after)),
             "worker_peak_rss_mb": round(
                 max([*(v for v in hwm.values() if v), *peaks.values(), 0]) / 1024, 1
