@@ -49,8 +49,10 @@ fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_RANDOM=1 $(BIN)/pytest tests/fuzz -q
 
 # The performance harness (README, Performance): seeds or reuses portal_bench_$(SCALE) in the
-# local PostgreSQL (created when missing), then measures latency, query counts, the comparison
-# with naive guardian and the SQL floor, and throughput. BENCH_ARGS="--reseed" seeds anew.
+# local PostgreSQL (created when missing), then measures latency, query counts, each list page
+# against the Django floor, the comparison with naive guardian and the SQL floor, and
+# throughput with wrk (apt-get install wrk); it needs Redis (BENCH_REDIS, default
+# redis://127.0.0.1:6379/3, a database it empties). BENCH_ARGS="--reseed" seeds anew.
 $(BENCH_STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,bench]"

@@ -1,9 +1,10 @@
 """`python -m bench --scale small|large [--reseed] [--only seed|latency|taxii|throughput]`
 
 Seeds (or reuses) the scale's world in PostgreSQL, measures latency and query counts, compares
-our access layer with naive guardian and the SQL floor, measures a partner polling a TAXII
-collection (bench/taxii.py), runs the throughput test, and writes
-bench/results/<date>-<scale>.json and .md with the targets marked met or missed.
+each list page with the Django floor (bench/floor.py: the same rows through the same template
+by a bare view), compares our access layer with naive guardian and the SQL floor, measures a
+partner polling a TAXII collection (bench/taxii.py), runs the throughput test with wrk, and
+writes bench/results/<date>-<scale>.json and .md with the targets marked met or missed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
+import shutil
 import sys
 import time
 
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
 
     environment.configure(scale)
+    environment.prepare_redis()
+    if args.only in (None, "throughput") and shutil.which("wrk") is None:
+        raise SystemExit("the throughput run needs wrk: apt-get install wrk (or --only latency)")
     created = environment.ensure_database(scale, drop=False)
     import django
 
@@ -84,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"the {scale.name} world is ready")
         return 0
 
-    from bench import compare, latency, report, throughput
+    from bench import compare, floor, latency, report, throughput
 
     # As portal.wsgi does in a server worker: start-up's objects, and here the harness's own,
     # stay out of the collector's walks, so a pause measures what requests leave behind.
@@ -112,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"user {s.kind}: {s.user.username}, sees {s.visible}")
         log(f"latency: {scale.warmup} warm-up + {scale.iterations} timed requests per path")
         result["latency"] = latency.run(scale, subjects, log)
+        log("Django floor: each list page against a bare view of the same rows, side by side")
+        result["floor"] = floor.run(scale, subjects, log)
         log("comparison: ours, naive guardian (generic tables), hand-written SQL")
         result["comparison"] = compare.run(scale, subjects, log)
     if args.only in (None, "taxii"):
@@ -129,8 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         result["throughput"] = throughput.run(args.duration, log)
         t = result["throughput"]
         log(
-            f"  {t['requests_per_s']} req/s, p95 {t['p95_ms']} ms, p99 {t['p99_ms']} ms, "
-            f"{t['errors']} errors, worker peak RSS {t['worker_peak_rss_mb']} MB"
+            f"  {t['requests_per_s']} req/s, p50 {t['p50_ms']} ms, p95 {t['p95_ms']} ms, "
+            f"p99 {t['p99_ms']} ms, {t['errors']} errors, server CPU "
+            f"{t['cpu_ms_per_request']} ms/request, worker peak RSS {t['worker_peak_rss_mb']} MB"
         )
     other_scale = "large" if scale.name == "small" else "small"
     other = report.latest(other_scale, part=args.only) or report.latest(other_scale)
@@ -139,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     result["elapsed_s"] = round(time.monotonic() - started, 1)
     result["machine"]["load_average_end"] = environment.load_average()
     json_path, md_path = report.save(result, stamp.strftime("%Y-%m-%d"), part=args.only)
-    log("targets (issues 7 and 14; they apply at large scale):")
+    log("targets (issues 16 and 14; they apply at large scale):")
     for t in result["targets"]:
         mark = "met" if t["met"] else "n/a" if t["met"] is None else "MISSED"
         log(f"  {mark:<7} {t['measure']}: {t['measured']} (target {t['target']})")

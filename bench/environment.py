@@ -1,14 +1,17 @@
 """The process environment the harness runs Django in: the real settings module, DEBUG off,
-and a PostgreSQL database of its own per scale (created when missing)."""
+a PostgreSQL database of its own per scale (created when missing), and a Redis database of
+its own (REDIS_URL: the cache the targets are defined with), emptied at the start."""
 
 from __future__ import annotations
 
 import os
 import platform
 import secrets
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bench.scales import Scale
 
@@ -19,6 +22,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SERVER_URL = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 #: Databases the harness may drop and recreate. Nothing else is ever touched.
 OWN_PREFIX = "portal_bench_"
+#: Redis for the application's cache (REDIS_URL); the harness owns this one database number
+#: and empties it at the start of every run. Nothing else in that Redis is touched.
+REDIS_URL = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/3")
 
 
 def database_url(scale: Scale) -> str:
@@ -44,9 +50,66 @@ def configure(scale: Scale) -> dict[str, str]:
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "LOG_LEVEL": "WARNING",
         "PORTAL_SIGNING_KEY_AUTOGENERATE": "1",
+        "REDIS_URL": REDIS_URL,
     }
     os.environ.update(env)
     return env
+
+
+def redis_command(url: str, *args: str, timeout: float = 5) -> str:
+    """Send one command to the Redis at `url` (after SELECT of its database number) and
+    return the reply's text; an error reply raises. Plain RESP over a socket, so the harness
+    needs no client package for the two commands it sends."""
+    parts = urlsplit(url)
+    database = (parts.path or "/0").lstrip("/") or "0"
+    with socket.create_connection(
+        (parts.hostname or "127.0.0.1", parts.port or 6379), timeout=timeout
+    ) as sock:
+        stream = sock.makefile("rwb")
+        commands = [["AUTH", parts.password]] if parts.password else []
+        commands += [["SELECT", database], list(args)]
+        reply = ""
+        for command in commands:
+            stream.write(resp_encode(command))
+            stream.flush()
+            reply = resp_read(stream)
+        return reply
+
+
+def resp_encode(command: list[str]) -> bytes:
+    out = [f"*{len(command)}\r\n".encode()]
+    for arg in command:
+        data = str(arg).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+    return b"".join(out)
+
+
+def resp_read(stream) -> str:
+    """One simple reply: status, error, integer or bulk string."""
+    line = stream.readline()
+    if not line:
+        raise ConnectionError("Redis closed the connection")
+    kind, rest = line[:1], line[1:].rstrip(b"\r\n").decode()
+    if kind == b"-":
+        raise RuntimeError(f"Redis answered an error: {rest}")
+    if kind == b"$":
+        size = int(rest)
+        return "" if size < 0 else stream.read(size + 2)[:-2].decode()
+    return rest
+
+
+def prepare_redis() -> None:
+    """Stop, saying why, when Redis is not there (the targets assume it); otherwise empty
+    the harness's own database, so no cached answer of an earlier run is read."""
+    try:
+        if redis_command(REDIS_URL, "PING") != "PONG":
+            raise RuntimeError("no PONG")
+        redis_command(REDIS_URL, "FLUSHDB")
+    except (OSError, RuntimeError) as error:
+        raise SystemExit(
+            f"Redis is not reachable at {REDIS_URL} ({error}). The targets are defined with "
+            "the Redis cache: start Redis (or set BENCH_REDIS) and run again."
+        ) from None
 
 
 def ensure_database(scale: Scale, *, drop: bool) -> bool:

@@ -2,14 +2,21 @@
 
 Each path is requested `warmup` times, then `iterations` times timed; one more request runs
 under CaptureQueriesContext to count the queries (counting slows the timed ones).
+
+The library's deep page is the one a person reaches by pressing Next: before measuring, the
+`rel="next"` link of each page is followed from the first page, DEEP_PAGE times or until
+there is none (untimed), whatever form the link takes (a page number, a keyset token).
 """
 
 from __future__ import annotations
 
+import html
+import re
 import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 from django.db import connection
 from django.test import Client
@@ -33,7 +40,9 @@ class Subject:
     visible: dict = field(default_factory=dict)
     project_id: int | None = None
     resource_id: int | None = None
+    #: The page reached by following Next from the first (1 until followed) and its URL.
     deep_page: int = 1
+    deep_url: str = ""
 
 
 def pick_subjects() -> list[Subject]:
@@ -80,7 +89,6 @@ def _describe(subject: Subject) -> None:
         "agreements": access.visible_to(user, Agreement.objects.all()).count(),
         "projects": access.visible_to(user, Project.objects.all()).count(),
     }
-    subject.deep_page = max(1, min(DEEP_PAGE, -(-visible_resources // PAGE_SIZE)))
     participation = (
         Participant.objects.filter(organisation=subject.organisation).order_by("project_id").first()
     )
@@ -93,6 +101,39 @@ def _describe(subject: Subject) -> None:
         subject.resource_id = owned.pk if owned else None
 
 
+_A_TAG = re.compile(r"<a\b[^>]*>", re.IGNORECASE | re.DOTALL)
+_ATTR = re.compile(
+    r"""([a-zA-Z_:][-a-zA-Z0-9_:.]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))""", re.DOTALL
+)
+
+
+def next_link(page: str) -> str | None:
+    """The href of the page's first `<a rel="next">` (rel may hold other words too),
+    HTML-unescaped; None when there is no such link."""
+    for tag in _A_TAG.finditer(page):
+        attrs = {
+            m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
+            for m in _ATTR.finditer(tag.group(0))
+        }
+        if "next" in attrs.get("rel", "").lower().split() and "href" in attrs:
+            return html.unescape(attrs["href"])
+    return None
+
+
+def follow_next(get: Callable[[str], object], start: str, pages: int) -> tuple[int, str]:
+    """Follow Next from `start` until page `pages` or the last page: (page reached, URL)."""
+    url, reached = start, 1
+    while reached < pages:
+        response = get(url)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url} answered {response.status_code} while following Next")
+        href = next_link(response.content.decode())
+        if not href:
+            break
+        url, reached = urljoin(url, href), reached + 1
+    return reached, url
+
+
 def paths_for(subject: Subject) -> dict[str, str]:
     paths = {
         "dashboard": "/",
@@ -100,7 +141,7 @@ def paths_for(subject: Subject) -> dict[str, str]:
         "project list": "/projects/",
         "resource library, first page": "/resources/",
         "resource library, filtered": "/resources/?tlp=amber&kind=report",
-        f"resource library, page {subject.deep_page}": f"/resources/?page={subject.deep_page}",
+        f"resource library, page {subject.deep_page}": subject.deep_url or "/resources/",
         "API resources": "/api/v1/resources/",
         "API agreements": "/api/v1/agreements/",
         "API projects": "/api/v1/projects/",
@@ -169,6 +210,8 @@ def run(scale: Scale, subjects: list[Subject], log: Callable[[str], None]) -> li
     for subject in subjects:
         client = Client()
         client.force_login(subject.user)
+        subject.deep_page, subject.deep_url = follow_next(client.get, "/resources/", DEEP_PAGE)
+        log(f"  {subject.kind:<7} Next followed to page {subject.deep_page}: {subject.deep_url}")
         for name, url in paths_for(subject).items():
 
             def ok(response, url=url):
