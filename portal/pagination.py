@@ -221,8 +221,8 @@ def link_queries(page: Page, query) -> dict[str, str]:
     the page number as its label where the list has a keyset, the page number alone if not."""
     links = {}
     for name, wanted, param, cursor, number in (
-        ("previous_query", page.has_previous, "before", "previous_cursor", page.number - 1),
-        ("next_query", page.has_next, "after", "next_cursor", page.number + 1),
+        ("previous_page_query", page.has_previous, "before", "previous_cursor", page.number - 1),
+        ("next_page_query", page.has_next, "after", "next_cursor", page.number + 1),
     ):
         links[name] = ""
         if not wanted():
