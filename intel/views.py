@@ -103,7 +103,7 @@ class StixObjectListView(AccessListView):
         context["sort_choices"] = [(key, self.sort_labels[key]) for key in self.sort_options]
         graph.readable(self.request.user, context["object_list"])
         query = self.request.GET.copy()
-        for name in ("page", "sort"):
+        for name in ("page", "after", "before", "sort"):
             query.pop(name, None)
         context["export_query"] = query.urlencode()
         return context

@@ -12,16 +12,18 @@ tests/access/test_meta.py fails for any routed view that does not derive from th
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.paginator import InvalidPage
 from django.db.models import Model, Q, QuerySet
 from django.utils.http import urlencode
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.views.generic import ListView
 
 from portal import access
 from portal.models import Role
-from portal.pagination import CappedPaginator
+from portal.pagination import PAGE_PARAMS, CappedPaginator, link_queries
 
 
 class SignedInMixin(LoginRequiredMixin):
@@ -88,7 +90,51 @@ class ObjectAccessMixin(SignedInMixin):
         return super().get_context_data(**kwargs)
 
 
-class ListControlsMixin:
+class CursorPaginationMixin:
+    """Previous and Next by cursor, for a ListView whose paginator pages by cursor
+    (portal.pagination): `?after=<cursor>&page=N` is the page after a row, `?before=` the page
+    before one, with N only its label; `?page=N` alone still pages by offset, for old links.
+
+    A cursor that cannot be followed (altered, made for another sort, stale after the secret
+    key changed, or past rows that are gone) shows the list's first page with a message that
+    says so, the same for every such cursor: a link is not worth a 404, and what the cursor
+    named is never told.
+    """
+
+    def paginate_queryset(self, queryset, page_size):
+        params = self.request.GET
+        if "after" not in params and "before" not in params:
+            return super().paginate_queryset(queryset, page_size)
+        paginator = self.get_paginator(
+            queryset,
+            page_size,
+            orphans=self.get_paginate_orphans(),
+            allow_empty_first_page=self.get_allow_empty(),
+        )
+        try:
+            if "after" in params and "before" in params:
+                raise InvalidPage("A page is after a row or before one, not both")
+            page = paginator.cursor_page(
+                params.get("after", params.get("before")),
+                backwards="before" in params,
+                number=params.get("page"),
+            )
+        except InvalidPage:
+            messages.info(
+                self.request,
+                gettext("That page link no longer leads anywhere, so this is the first page."),
+            )
+            page = paginator.page(1)
+        return (paginator, page, page.object_list, page.has_other_pages())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if context.get("page_obj") is not None:
+            context.update(link_queries(context["page_obj"], self.request.GET))
+        return context
+
+
+class ListControlsMixin(CursorPaginationMixin):
     """Filter bar, search, sorting, pagination and htmx partial rendering for a list.
 
     Subclasses set `filterset_class` (optional), `search_fields`, `sort_options` (the public
@@ -165,7 +211,8 @@ class ListControlsMixin:
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
-        query.pop("page", None)
+        for name in PAGE_PARAMS:
+            query.pop(name, None)
         filtered = bool(self.search) or bool(
             self.filterset is not None
             and (
@@ -191,7 +238,7 @@ class ListControlsMixin:
         choices, or an error, which may depend on what the person may see."""
         if not self.shared_filter_bar or self._filter_problems():
             return None
-        query = sorted((k, v) for k, v in self.request.GET.lists() if k != "page")
+        query = sorted((k, v) for k, v in self.request.GET.lists() if k not in PAGE_PARAMS)
         return f"{get_language()}|{self.request.path}|{urlencode(query, doseq=True)}"
 
     def _filter_problems(self) -> list[str]:

@@ -9,18 +9,20 @@ from django.views.generic import ListView
 
 from agreements.models import Agreement
 from portal import audit
-from portal.base_views import ObjectAccessMixin
+from portal.base_views import CursorPaginationMixin, ObjectAccessMixin
 from portal.models import AuditEvent
+from portal.pagination import PAGE_PARAMS, KeysetPaginator
 from resources import reports
 from resources.models import Resource
 
 
-class AccessReportMixin(ObjectAccessMixin, ListView):
+class AccessReportMixin(ObjectAccessMixin, CursorPaginationMixin, ListView):
     """A report page: the object comes through the access layer ("view_access_report"),
     the rows through `reports.events`, for the page and its CSV export alike."""
 
     access_action = "view_access_report"
     paginate_by = 50
+    paginator_class = KeysetPaginator
     template_name = "resources/access_report.html"
     results_partial = "resources/access_report_results.html"
 
@@ -50,7 +52,7 @@ class AccessReportMixin(ObjectAccessMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
-        for name in ("page", "format"):
+        for name in (*PAGE_PARAMS, "format"):
             query.pop(name, None)
         context.update(
             # What components/filter_bar.html reads.

@@ -12,6 +12,7 @@ from django.urls import reverse
 from portal import csv_export
 from portal.models import AuditEvent
 from resources import reports, services
+from tests.paging import links
 from tests.resources.conftest import new_resource, share_with_b
 
 
@@ -261,7 +262,10 @@ def test_the_report_pages_and_costs_the_same_queries_for_few_and_many_events(use
     assert many == few
     assert len(response.context["rows"]) == 50
     assert "Page 1 of 2" in response.content.decode()
-    assert len(client.get(url, {"page": 2}).context["rows"]) == 14
+    by_number = client.get(url, {"page": 2}).context["rows"]
+    assert len(by_number) == 14
+    following = client.get(f"{url}?{links(response)['next']}")  # the link reads after a row
+    assert following.context["rows"] == by_number and "Page 2 of 2" in following.content.decode()
 
 
 def test_the_organisation_filter_offers_and_accepts_only_what_the_directory_shows(used, client):
