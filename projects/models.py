@@ -34,6 +34,30 @@ class ProjectStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class ProjectQuerySet(models.QuerySet):
+    def with_consortium(self) -> ProjectQuerySet:
+        """Each project with its participants (and their organisations) and its reviewer
+        assignments (with the reviewers' organisations), read in one query each, as
+        `participant_list` and `reviewer_list`. The policy's checks and grant sources read
+        these lists when they are there (projects.policies), so a page that shows a
+        project asks for its consortium once. For read paths only: a service that changes
+        the consortium reads it afresh."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "participants",
+                queryset=Participant.objects.select_related("organisation"),
+                to_attr="participant_list",
+            ),
+            models.Prefetch(
+                "reviewers",
+                queryset=ReviewerAssignment.objects.select_related(
+                    "user__membership__organisation"
+                ).order_by("user__last_name", "user__username"),
+                to_attr="reviewer_list",
+            ),
+        )
+
+
 class Project(models.Model):
     """A joint project or exercise run under an active agreement."""
 
@@ -68,6 +92,8 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["acronym"]
