@@ -17,6 +17,15 @@ from portal.vocabulary import TLP
 from resources.models import Resource, ResourceVersion
 
 
+def choice_label(choices: type[models.Choices], value) -> str:
+    """What get_FOO_display() says for value. Django's hashes every (lazily translated) label
+    of the field on each call; the pages that show many items use this instead."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class ProjectKind(models.TextChoices):
     RESEARCH = "research", _("Research and development")
     PILOT = "pilot", _("Pilot")
@@ -152,6 +161,9 @@ class Participant(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation.slug} ({self.get_role_display()}) in {self.project.acronym}"
 
+    def get_role_display(self) -> str:
+        return choice_label(ParticipantRole, self.role)
+
 
 class ReviewerAssignment(models.Model):
     """A person with the reviewer role, assigned to a project by its coordinator."""
@@ -246,6 +258,9 @@ class Milestone(ReviewedItem):
             models.UniqueConstraint(fields=["project", "code"], name="one_milestone_code")
         ]
 
+    def get_status_display(self) -> str:
+        return choice_label(ItemStatus, self.status)
+
 
 class DeliverableType(models.TextChoices):
     REPORT = "report", _("Report")
@@ -269,6 +284,9 @@ class Deliverable(ReviewedItem):
         constraints = [
             models.UniqueConstraint(fields=["project", "code"], name="one_deliverable_code")
         ]
+
+    def get_status_display(self) -> str:
+        return choice_label(ItemStatus, self.status)
 
 
 class ReviewDecision(models.TextChoices):

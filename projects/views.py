@@ -18,7 +18,6 @@ from django.db.models import (
     CharField,
     Exists,
     ExpressionWrapper,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -424,76 +423,62 @@ def _of_items(items) -> Q:
 
 
 def _load_links(who: _Viewer, milestones, deliverables) -> None:
-    """Give each item `link_list`: (resource, label) for each resource it links, read in one
-    query for both kinds. Each resource carries `seen`, whether this person may see it (the
-    access layer's own condition, asked row by row), and for the owner's programme managers
-    while the work goes on, `opened`, whether the project's reviewers may open it now."""
+    """Give each item `link_list`: (resource, label) for each resource it links, the links
+    of both kinds read in one query. Each resource carries `seen`, whether this person may
+    see it, and for the owner's programme managers while the work goes on, `opened`,
+    whether the project's reviewers may open it now: one more query, when there are links."""
     items = {("milestone", m.pk): m for m in milestones}
     items.update({("deliverable", d.pk): d for d in deliverables})
     for item in items.values():
         item.link_list = []
     if not items:
         return
-    by_milestone = _link_rows(
-        who,
-        Milestone.linked_resources.through.objects.filter(milestone__in=list(milestones)),
+    by_milestone = Milestone.linked_resources.through.objects.filter(
+        milestone__in=list(milestones)
+    ).values_list(
+        Value("milestone", output_field=CharField()),
         "milestone",
         "resource",
-        number=Value(None, output_field=IntegerField()),
+        "resource__title",
+        "resource__owner",
+        "resource__created_at",
+        Value(None, output_field=IntegerField()),
     )
-    by_deliverable = _link_rows(
-        who,
-        Deliverable.linked_versions.through.objects.filter(deliverable__in=list(deliverables)),
+    by_deliverable = Deliverable.linked_versions.through.objects.filter(
+        deliverable__in=list(deliverables)
+    ).values_list(
+        Value("deliverable", output_field=CharField()),
         "deliverable",
         "resourceversion__resource",
-        number=F("resourceversion__number"),
+        "resourceversion__resource__title",
+        "resourceversion__resource__owner",
+        "resourceversion__resource__created_at",
+        "resourceversion__number",
     )
-    rows = []
-    for kind, item_id, pk, title, owner_id, created_at, number, seen, opened in by_milestone.union(
-        by_deliverable, all=True
-    ):
+    rows = list(by_milestone.union(by_deliverable, all=True))
+    if not rows:
+        return
+    # What the person may see, asked of the access layer once for all the resources.
+    visible = access.visible_to(who.user, Resource.objects.filter(pk__in={r[2] for r in rows}))
+    if who.manages_evidence:
+        opened = ReviewAccess.objects.filter(
+            project=who.project, ended_at=None, resource=OuterRef("pk")
+        )
+        visible = visible.annotate(opened=Exists(opened))
+    else:
+        visible = visible.annotate(opened=Value(False, output_field=BooleanField()))
+    opened = dict(visible.order_by().values_list("pk", "opened"))
+    links = []
+    for kind, item_id, pk, title, owner_id, created_at, number in rows:
         resource = Resource(pk=pk, title=title, owner_id=owner_id, created_at=created_at)
-        resource.seen, resource.opened = seen, opened
+        resource.seen, resource.opened = pk in opened, opened.get(pk, False)
         label = title if number is None else f"{title}, version {number}"
-        rows.append((items[(kind, item_id)], resource, label, number))
+        links.append((items[(kind, item_id)], resource, label, number))
     # As each relation orders them: a milestone's resources newest first, a deliverable's
     # versions highest number first.
-    rows.sort(key=lambda row: (-(row[3] or 0), -row[1].created_at.timestamp(), -row[1].pk))
-    for item, resource, label, _number in rows:
+    links.sort(key=lambda link: (-(link[3] or 0), -link[1].created_at.timestamp(), -link[1].pk))
+    for item, resource, label, _number in links:
         item.link_list.append((resource, label))
-
-
-def _link_rows(who: _Viewer, links, kind: str, resource: str, *, number):
-    """One kind's links as the columns _load_links reads, for a union of both kinds."""
-    if who.manages_evidence:
-        opened = Exists(
-            ReviewAccess.objects.filter(
-                project=who.project, ended_at=None, resource=OuterRef(resource)
-            )
-        )
-    else:
-        opened = Value(False, output_field=BooleanField())
-    return links.annotate(
-        link_kind=Value(kind, output_field=CharField()),
-        link_item=F(kind),
-        link_resource=F(resource),
-        link_title=F(f"{resource}__title"),
-        link_owner=F(f"{resource}__owner"),
-        link_created=F(f"{resource}__created_at"),
-        link_number=number,
-        link_seen=_visible_through(who.user, resource, Resource),
-        link_opened=opened,
-    ).values_list(
-        "link_kind",
-        "link_item",
-        "link_resource",
-        "link_title",
-        "link_owner",
-        "link_created",
-        "link_number",
-        "link_seen",
-        "link_opened",
-    )
 
 
 def _visible_through(user, field: str, model) -> ExpressionWrapper:
