@@ -52,6 +52,9 @@ class Grant:
     until: datetime.date | None = None
     #: Why the grant exists, for the "who can see this, and why" panel; not part of identity.
     reason: str = field(default="", compare=False)
+    #: Who the principal is, in the panel's words, when the source knows it already ("Members
+    #: of ..."); otherwise the panel looks the group or user up.
+    who: str = field(default="", compare=False)
 
 
 #: Produces the grants an object should carry, from the domain facts.
@@ -345,7 +348,11 @@ def get_object_or_404(user, queryset: QuerySet, action: str = "view", **lookup) 
     """Fetch one object and require action on it. A missing and a hidden object look alike:
     the same query finds neither, and the same refusal is recorded for both, so neither the
     answer, nor its time, nor the trail tells them apart."""
+    policy = policy_for(queryset.model)
     obj = visible_to(user, queryset).filter(**lookup).first()
+    if obj is not None:
+        # The query that found it asked the view grant already: `require` need not ask again.
+        _remember(user, "view", obj, policy, True)
     if obj is None:
         audit.record_refusal(
             user,
@@ -471,12 +478,15 @@ def explain(obj: Model) -> list[dict]:
             {"who": "Every signed-in user", "action": "view", "why": policy.everyone_reason}
         )
     grants = sorted(desired_grants(obj), key=lambda g: (g.action, g.group_id or 0, g.user_id or 0))
+    unnamed = [g for g in grants if not g.who]
     groups = Group.objects.select_related("organisation").in_bulk(
-        {g.group_id for g in grants if g.group_id}
+        {g.group_id for g in unnamed if g.group_id}
     )
-    users = get_user_model().objects.in_bulk({g.user_id for g in grants if g.user_id})
+    users = get_user_model().objects.in_bulk({g.user_id for g in unnamed if g.user_id})
     for grant in grants:
-        if grant.group_id:
+        if grant.who:
+            who = grant.who
+        elif grant.group_id:
             group = groups[grant.group_id]
             organisation = getattr(group, "organisation", None)
             who = f"Members of {organisation}" if organisation else group.name
@@ -604,9 +614,14 @@ def _holds(user, action: str, obj: Model, policy: Policy) -> bool:
     # rather than every grant the user holds.
     visible = _visible(user, policy, action, pk=obj.pk)
     answer = policy.model._default_manager.filter(visible, pk=obj.pk).exists()
-    if cache is not None:
-        cache[key] = answer
+    _remember(user, action, obj, policy, answer)
     return answer
+
+
+def _remember(user, action: str, obj: Model, policy: Policy, answer: bool) -> None:
+    cache = request_cache.get()
+    if cache is not None:
+        cache[(user.pk, policy.model._meta.label_lower, obj.pk, action)] = answer
 
 
 def _forget_request_answers() -> None:

@@ -17,6 +17,15 @@ from portal.vocabulary import TLP
 from resources.models import Resource, ResourceVersion
 
 
+def choice_label(choices: type[models.Choices], value) -> str:
+    """What get_FOO_display() says for value. Django's hashes every (lazily translated) label
+    of the field on each call; the pages that show many items use this instead."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class ProjectKind(models.TextChoices):
     RESEARCH = "research", _("Research and development")
     PILOT = "pilot", _("Pilot")
@@ -32,6 +41,30 @@ class ProjectStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
     COMPLETED = "completed", _("Completed")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class ProjectQuerySet(models.QuerySet):
+    def with_consortium(self) -> ProjectQuerySet:
+        """Each project with its participants (and their organisations) and its reviewer
+        assignments (with the reviewers' organisations), read in one query each, as
+        `participant_list` and `reviewer_list`. The policy's checks and grant sources read
+        these lists when they are there (projects.policies), so a page that shows a
+        project asks for its consortium once. For read paths only: a service that changes
+        the consortium reads it afresh."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "participants",
+                queryset=Participant.objects.select_related("organisation"),
+                to_attr="participant_list",
+            ),
+            models.Prefetch(
+                "reviewers",
+                queryset=ReviewerAssignment.objects.select_related(
+                    "user__membership__organisation"
+                ).order_by("user__last_name", "user__username"),
+                to_attr="reviewer_list",
+            ),
+        )
 
 
 class Project(models.Model):
@@ -68,6 +101,8 @@ class Project(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectQuerySet.as_manager()
 
     class Meta:
         ordering = ["acronym"]
@@ -125,6 +160,9 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation.slug} ({self.get_role_display()}) in {self.project.acronym}"
+
+    def get_role_display(self) -> str:
+        return choice_label(ParticipantRole, self.role)
 
 
 class ReviewerAssignment(models.Model):
@@ -220,6 +258,9 @@ class Milestone(ReviewedItem):
             models.UniqueConstraint(fields=["project", "code"], name="one_milestone_code")
         ]
 
+    def get_status_display(self) -> str:
+        return choice_label(ItemStatus, self.status)
+
 
 class DeliverableType(models.TextChoices):
     REPORT = "report", _("Report")
@@ -243,6 +284,9 @@ class Deliverable(ReviewedItem):
         constraints = [
             models.UniqueConstraint(fields=["project", "code"], name="one_deliverable_code")
         ]
+
+    def get_status_display(self) -> str:
+        return choice_label(ItemStatus, self.status)
 
 
 class ReviewDecision(models.TextChoices):

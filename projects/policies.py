@@ -22,28 +22,50 @@ from resources.models import Resource
 
 
 def participant_grants(project: Project):
-    for participant in project.participants.select_related("organisation"):
+    for participant in participants_of(project):
         yield access.Grant(
             "view",
             group_id=participant.organisation.group_id,
             reason=f"{participant.organisation} is a {participant.get_role_display().lower()}.",
+            who=f"Members of {participant.organisation}",
         )
 
 
 def reviewer_grants(project: Project):
     """Assigned reviewers see the project while they may still review it."""
     for assignment in eligible_reviewers(project):
+        user = assignment.user
         yield access.Grant(
-            "view", user_id=assignment.user_id, reason="Assigned reviewer of the project."
+            "view",
+            user_id=assignment.user_id,
+            reason="Assigned reviewer of the project.",
+            who=user.get_full_name() or user.get_username(),
         )
+
+
+def participants_of(project: Project) -> list[Participant]:
+    """The project's participants with their organisations: the list its queryset read
+    (Project.objects.with_consortium()) when there is one, else asked now."""
+    read = getattr(project, "participant_list", None)
+    if read is not None:
+        return read
+    return list(project.participants.select_related("organisation"))
+
+
+def reviewer_assignments_of(project: Project) -> list[ReviewerAssignment]:
+    """The project's reviewer assignments with the reviewers' organisations, likewise."""
+    read = getattr(project, "reviewer_list", None)
+    if read is not None:
+        return read
+    return list(project.reviewers.select_related("user__membership__organisation"))
 
 
 def eligible_reviewers(project: Project) -> list[ReviewerAssignment]:
     """The project's reviewer assignments whose reviewer may still review it."""
-    participants = set(project.participants.values_list("organisation_id", flat=True))
+    participants = {p.organisation_id for p in participants_of(project)}
     return [
         assignment
-        for assignment in project.reviewers.select_related("user__membership__organisation")
+        for assignment in reviewer_assignments_of(project)
         if is_eligible_reviewer(assignment, participants)
     ]
 
@@ -73,6 +95,9 @@ def participant_of(user, project: Project) -> Participant | None:
     m = _membership(user)
     if m is None:
         return None
+    read = getattr(project, "participant_list", None)
+    if read is not None:
+        return next((p for p in read if p.organisation_id == m.organisation_id), None)
     return project.participants.filter(organisation_id=m.organisation_id).first()
 
 
@@ -103,7 +128,12 @@ def is_participant_programme_manager_of_any_role(user, project: Project) -> bool
 
 def is_assigned_reviewer(user, project: Project) -> bool:
     m = _membership(user)
-    return bool(m and m.reviewer and project.reviewers.filter(user_id=user.pk).exists())
+    if not (m and m.reviewer):
+        return False
+    read = getattr(project, "reviewer_list", None)
+    if read is not None:
+        return any(assignment.user_id == user.pk for assignment in read)
+    return project.reviewers.filter(user_id=user.pk).exists()
 
 
 def is_participant_member(user, project: Project) -> bool:

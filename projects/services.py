@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import IntegerField, Value
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -485,20 +486,25 @@ def linked_resources(item) -> list[Resource]:
 
 def reviewers_who_cannot_open(project: Project, resources: Iterable[Resource]) -> dict:
     """For each resource, the eligible reviewers of the project who cannot open it: one
-    access query per reviewer, whatever the number of resources."""
+    query, whatever the number of reviewers and resources (each reviewer's part asked of
+    the access layer, the parts read at once)."""
     resources = list(resources)
     blocked: dict[int, list] = {r.pk: [] for r in resources}
-    if not resources:
+    reviewers = [assignment.user for assignment in eligible_reviewers(project)]
+    if not resources or not reviewers:
         return blocked
-    for assignment in eligible_reviewers(project):
-        seen = set(
-            access.visible_to(assignment.user, Resource.objects.filter(pk__in=blocked)).values_list(
-                "pk", flat=True
-            )
-        )
+    among = Resource.objects.filter(pk__in=blocked).order_by()
+    first, *others = [
+        access.visible_to(user, among)
+        .annotate(reviewer=Value(index, output_field=IntegerField()))
+        .values_list("reviewer", "pk")
+        for index, user in enumerate(reviewers)
+    ]
+    seen = set(first.union(*others, all=True) if others else first)
+    for index, user in enumerate(reviewers):
         for pk, names in blocked.items():
-            if pk not in seen:
-                names.append(assignment.user)
+            if (index, pk) not in seen:
+                names.append(user)
     return blocked
 
 

@@ -13,7 +13,18 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Value,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -21,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import DetailView, FormView, View
 
+from agreements.models import Agreement
 from portal import access, audit_words, feedback, reauth
 from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
 from portal.forms import ReauthenticationForm, add_service_errors
@@ -55,7 +67,7 @@ from projects.models import (
     ReviewAccess,
     ReviewDecision,
 )
-from resources.models import Resource, ResourceVersion
+from resources.models import Resource
 from resources.services import REAUTH_TLP
 
 #: The URL's `item` segment, and the model it names.
@@ -184,17 +196,13 @@ class _Evidence:
     def __init__(self, who: _Viewer, items):
         self.project = who.project
         self.owned: dict[int, Resource] = {}
-        if who.work_open and who.is_programme_manager:
+        if who.manages_evidence:
             for item in items:
                 for resource in _linked(item):
                     if resource.owner_id == who.organisation_id:
                         self.owned[resource.pk] = resource
         self.blocked = services.reviewers_who_cannot_open(self.project, self.owned.values())
-        self.opened = set(
-            ReviewAccess.objects.filter(
-                project=self.project, ended_at=None, resource_id__in=self.owned
-            ).values_list("resource_id", flat=True)
-        )
+        self.opened = {pk for pk, resource in self.owned.items() if resource.opened}
 
     def link(self, item, resource: Resource, label: str) -> Link:
         if resource.pk not in self.owned:
@@ -221,30 +229,36 @@ class _Evidence:
 
 
 class ProjectDetailView(ObjectAccessMixin, DetailView):
+    """The project page. It asks a fixed number of queries however many participants,
+    reviewers, work packages, items and linked resources the project has: the consortium is
+    read once with the project, and every policy check and the access panel reuse it."""
+
     model = Project
     template_name = "projects/project_detail.html"
 
     def get_access_queryset(self):
-        return Project.objects.select_related("agreement", "created_by")
+        # Whether this person may open the governing agreement comes with the project, from
+        # the access layer's own condition.
+        return (
+            Project.objects.select_related("agreement", "created_by")
+            .with_consortium()
+            .annotate(agreement_visible=_visible_through(self.request.user, "agreement", Agreement))
+        )
+
+    def get(self, request, *args, **kwargs):
+        # ObjectAccessMixin has loaded the project through the access layer: not twice.
+        return self.render_to_response(self.get_context_data(object=self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         project, user = self.object, self.request.user
         today = timezone.localdate()
         who = _Viewer(user, project)
-        participants = list(project.participants.select_related("organisation"))
+        participants = policies.participants_of(project)
+        reviewers = policies.reviewer_assignments_of(project)
         work_packages = list(project.work_packages.select_related("lead__organisation"))
-        milestones = list(_items(project.milestones, Prefetch("linked_resources")))
-        deliverables = list(
-            _items(
-                project.deliverables,
-                Prefetch(
-                    "linked_versions", queryset=ResourceVersion.objects.select_related("resource")
-                ),
-            )
-        )
+        milestones, deliverables = _items(who, work_packages)
         items = milestones + deliverables
-        visible = _visible_resources(user, items)
         running = health.is_running(project)
         # By unit within a kind: ids are random and order nothing.
         contributions = list(
@@ -255,11 +269,6 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
         # Leads and contributors cannot be removed (the service refuses, the database protects
         # their contributions): the page does not offer it.
         kept = {wp.lead_id for wp in work_packages} | {c.participant_id for c in contributions}
-        reviewers = list(
-            project.reviewers.select_related("user__membership__organisation").order_by(
-                "user__last_name", "user__username"
-            )
-        )
         for participant in participants:
             participant.removable = (
                 who.can_manage
@@ -269,13 +278,13 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
             )
             # Its confirmation names the reviewers who stop reviewing with it.
             participant.reviewers_lost = [
-                r.user.get_full_name() or r.user.get_username()
+                _person(r.user)
                 for r in reviewers
                 if _reviews_as_participant(r, participant.organisation)
             ]
         evidence = _Evidence(who, items)
         for item in items:
-            _describe_item(item, who, visible, evidence, running, today)
+            _describe_item(item, who, evidence, running, today)
         own = next((p for p in participants if p.organisation_id == who.organisation_id), None)
         project_health = health.health(project, today, items=items)
         context.update(
@@ -292,7 +301,7 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
             health_label=health.label(project_health),
             hidden_resource_text=HIDDEN_RESOURCE,
             gantt=gantt.render_gantt(project, items, work_packages, today),
-            can_see_agreement=access.can(user, "view", project.agreement),
+            can_see_agreement=project.agreement_visible,
             plannable=bool(who.plannable_work_packages(work_packages)) and who.planning_open,
             can_add_contribution=who.planning_open and (who.can_manage or who.can_submit),
             contributions=contributions,
@@ -326,6 +335,9 @@ class _Viewer:
         self.can_review = access.can(user, "review", project)
         self.planning_open = lifecycle.project_machine.allows(project, "edit")
         self.work_open = lifecycle.project_machine.allows(project, "work")
+        #: Whether the page tells this person which reviewers can open the evidence their
+        #: organisation owns (_Evidence); the service asks "open_evidence" and "share".
+        self.manages_evidence = self.work_open and self.is_programme_manager
 
     def lifecycle_actions(self) -> list[tuple[str, str, str]]:
         if not self.can_manage:
@@ -358,7 +370,7 @@ class _Viewer:
             self.can_review
             and lifecycle.item_machine.allows(item, "review")
             and not any(
-                r.round == item.round and r.reviewer_id == self.user.pk for r in item.reviews.all()
+                r.round == item.round and r.reviewer_id == self.user.pk for r in item.review_list
             )
         )
 
@@ -370,33 +382,116 @@ class _Viewer:
         )
 
 
-def _items(manager, links: Prefetch):
-    return manager.select_related("work_package__lead__organisation").prefetch_related(
-        Prefetch("reviews", queryset=Review.objects.select_related("reviewer")),
-        Prefetch("date_changes", queryset=DateChange.objects.select_related("changed_by")),
-        links,
+def _items(who: _Viewer, work_packages) -> tuple[list, list]:
+    """The project's milestones and deliverables with what the page shows of each, in a
+    fixed number of queries: their work packages from the list read already, their linked
+    resources as this person may see them (_load_links), and the reviews and the date
+    changes of both kinds at once."""
+    project = who.project
+    packages = {wp.pk: wp for wp in work_packages}
+    milestones = list(project.milestones.all())
+    deliverables = list(project.deliverables.all())
+    items = milestones + deliverables
+    for item in items:
+        item.work_package = packages[item.work_package_id]
+        item.review_list, item.change_list = [], []
+    _load_links(who, milestones, deliverables)
+    by_key = {(_item_kind(item), item.pk): item for item in items}
+
+    def item_of(row):
+        if row.milestone_id:
+            return by_key[("milestone", row.milestone_id)]
+        return by_key[("deliverable", row.deliverable_id)]
+
+    # A review is of a submission, and a date change is kept only once the baseline is
+    # frozen: before either, there is nothing to ask for.
+    submitted = [item for item in items if item.round]
+    if submitted:
+        for review in Review.objects.filter(_of_items(submitted)).select_related("reviewer"):
+            item_of(review).review_list.append(review)
+    if project.baseline_frozen_at and items:
+        changes = DateChange.objects.filter(_of_items(items)).select_related("changed_by")
+        for change in changes:
+            item_of(change).change_list.append(change)
+    return milestones, deliverables
+
+
+def _of_items(items) -> Q:
+    """Rows (reviews, date changes) that belong to one of these milestones or deliverables."""
+    return Q(milestone_id__in=[i.pk for i in items if isinstance(i, Milestone)]) | Q(
+        deliverable_id__in=[i.pk for i in items if isinstance(i, Deliverable)]
     )
 
 
-def _visible_resources(user, items) -> set[int]:
-    """Ids of the linked resources this person may see, asked of the access layer at once."""
-    ids = set()
-    for item in items:
-        if isinstance(item, Milestone):
-            ids.update(r.pk for r in item.linked_resources.all())
-        else:
-            ids.update(v.resource_id for v in item.linked_versions.all())
-    if not ids:
-        return set()
-    visible = access.visible_to(user, Resource.objects.filter(pk__in=ids))
-    return set(visible.values_list("pk", flat=True))
+def _load_links(who: _Viewer, milestones, deliverables) -> None:
+    """Give each item `link_list`: (resource, label) for each resource it links, the links
+    of both kinds read in one query. Each resource carries `seen`, whether this person may
+    see it, and for the owner's programme managers while the work goes on, `opened`,
+    whether the project's reviewers may open it now: one more query, when there are links."""
+    items = {("milestone", m.pk): m for m in milestones}
+    items.update({("deliverable", d.pk): d for d in deliverables})
+    for item in items.values():
+        item.link_list = []
+    if not items:
+        return
+    by_milestone = Milestone.linked_resources.through.objects.filter(
+        milestone__in=list(milestones)
+    ).values_list(
+        Value("milestone", output_field=CharField()),
+        "milestone",
+        "resource",
+        "resource__title",
+        "resource__owner",
+        "resource__created_at",
+        Value(None, output_field=IntegerField()),
+    )
+    by_deliverable = Deliverable.linked_versions.through.objects.filter(
+        deliverable__in=list(deliverables)
+    ).values_list(
+        Value("deliverable", output_field=CharField()),
+        "deliverable",
+        "resourceversion__resource",
+        "resourceversion__resource__title",
+        "resourceversion__resource__owner",
+        "resourceversion__resource__created_at",
+        "resourceversion__number",
+    )
+    rows = list(by_milestone.union(by_deliverable, all=True))
+    if not rows:
+        return
+    # What the person may see, asked of the access layer once for all the resources.
+    visible = access.visible_to(who.user, Resource.objects.filter(pk__in={r[2] for r in rows}))
+    if who.manages_evidence:
+        opened = ReviewAccess.objects.filter(
+            project=who.project, ended_at=None, resource=OuterRef("pk")
+        )
+        visible = visible.annotate(opened=Exists(opened))
+    else:
+        visible = visible.annotate(opened=Value(False, output_field=BooleanField()))
+    opened = dict(visible.order_by().values_list("pk", "opened"))
+    links = []
+    for kind, item_id, pk, title, owner_id, created_at, number in rows:
+        resource = Resource(pk=pk, title=title, owner_id=owner_id, created_at=created_at)
+        resource.seen, resource.opened = pk in opened, opened.get(pk, False)
+        label = title if number is None else f"{title}, version {number}"
+        links.append((items[(kind, item_id)], resource, label, number))
+    # As each relation orders them: a milestone's resources newest first, a deliverable's
+    # versions highest number first.
+    links.sort(key=lambda link: (-(link[3] or 0), -link[1].created_at.timestamp(), -link[1].pk))
+    for item, resource, label, _number in links:
+        item.link_list.append((resource, label))
+
+
+def _visible_through(user, field: str, model) -> ExpressionWrapper:
+    """access.visible_through as a column: whether user may see the object `field` names."""
+    return ExpressionWrapper(
+        access.visible_through(user, field, model), output_field=BooleanField()
+    )
 
 
 def _linked(item) -> list[Resource]:
-    """The resources an item links, from what the page prefetched."""
-    if isinstance(item, Milestone):
-        return list(item.linked_resources.all())
-    return [v.resource for v in item.linked_versions.all()]
+    """The resources an item links, from what _load_links read."""
+    return [resource for resource, _label in item.link_list]
 
 
 def _item_kind(item) -> str:
@@ -407,33 +502,24 @@ def _person(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _links(item, visible: set[int], evidence: _Evidence) -> list[Link]:
+def _links(item, evidence: _Evidence) -> list[Link]:
     """Links to what the person may see; for the rest only the fact, never a title."""
-    if isinstance(item, Milestone):
-        pairs = [(r, r.title) for r in item.linked_resources.all()]
-    else:
-        pairs = [
-            (v.resource, f"{v.resource.title}, version {v.number}")
-            for v in item.linked_versions.all()
-        ]
     return [
-        evidence.link(item, resource, label) if resource.pk in visible else Link()
-        for resource, label in pairs
+        evidence.link(item, resource, label) if resource.seen else Link()
+        for resource, label in item.link_list
     ]
 
 
-def _describe_item(
-    item, who: _Viewer, visible: set[int], evidence: _Evidence, running: bool, today
-) -> None:
+def _describe_item(item, who: _Viewer, evidence: _Evidence, running: bool, today) -> None:
     """Attach what the page shows about one milestone or deliverable."""
     item.kind = _item_kind(item)
     item.overdue = running and health.is_overdue(item, today)
-    item.links = _links(item, visible, evidence)
+    item.links = _links(item, evidence)
     rounds = defaultdict(list)
-    for review in item.reviews.all():
+    for review in item.review_list:
         rounds[review.round].append(review)
     item.review_rounds = sorted(rounds.items())
-    item.changes = list(item.date_changes.all())
+    item.changes = item.change_list
     actions = []  # (URL name, label, is the main action)
     if who.may_submit(item):
         label = "Resubmit" if item.status == ItemStatus.CHANGES_REQUESTED else "Submit"
@@ -935,10 +1021,12 @@ class ReviewItemView(ItemPage):
         return problem
 
     def get_context_data(self, **kwargs):
-        visible = _visible_resources(self.request.user, [self.item])
-        evidence = _Evidence(_Viewer(self.request.user, self.object), [self.item])
+        who = _Viewer(self.request.user, self.object)
+        is_milestone = isinstance(self.item, Milestone)
+        _load_links(who, [self.item] if is_milestone else [], [] if is_milestone else [self.item])
+        evidence = _Evidence(who, [self.item])
         return super().get_context_data(
-            links=_links(self.item, visible, evidence),
+            links=_links(self.item, evidence),
             hidden_resource_text=HIDDEN_RESOURCE,
             earlier_reviews=list(
                 self.item.reviews.select_related("reviewer").order_by("round", "pk")
