@@ -67,16 +67,21 @@ class OrganisationFilter(django_filters.FilterSet):
         super().__init__(data, queryset, request=request, prefix=prefix)
         # The select offers the countries the person's directory holds; any country code
         # stays a valid filter (an API client's ?country=SE finds none rather than a 400).
-        present = set(
-            _organisations_visible_to_requester(request)
-            .order_by()
-            .values_list("country", flat=True)
-            .distinct()
-        )
+        # Asked only when the select is drawn: the API, which filters a page's parts with
+        # this set several times, never draws it.
         field = self.filters["country"].field
-        field.widget.choices = [
-            choice for choice in field.choices if choice[0] == "" or choice[0] in present
-        ]
+        offered = field.choices
+
+        def present_countries():
+            present = set(
+                _organisations_visible_to_requester(request)
+                .order_by()
+                .values_list("country", flat=True)
+                .distinct()
+            )
+            return [choice for choice in offered if choice[0] == "" or choice[0] in present]
+
+        field.widget.choices = present_countries
 
 
 #: The member list's status of an invitation not accepted yet.

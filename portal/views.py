@@ -65,7 +65,6 @@ class DashboardView(SignedInMixin, TemplateView):
 
 class OrganisationListView(AccessListView):
     model = Organisation
-    shared_filter_bar = True
     filterset_class = OrganisationFilter
     search_fields = ("name", "slug", "description")
     sort_options = {"name": "name", "-name": "-name", "country": "country", "kind": "kind"}
