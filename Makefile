@@ -36,10 +36,15 @@ demo: $(STAMP)
 	@echo "Serving the portal on http://127.0.0.1:$(PORT)/ (sign in with an account above)"
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# pytest runs in PYTEST_WORKERS processes (pytest-xdist), each with its own test database and
+# files; a worker takes whole test files (tests/conftest.py), so a module's world is built once.
+# PYTEST_ARGS adds options: .ci/run's SQLite run leaves out what only needs to run once.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?=
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 # The schema fuzzer (tests/fuzz) at length: FUZZ_EXAMPLES requests per operation and user
 # (`make test` sends 50, the same ones every run) from fresh random seeds. FUZZ_OPERATIONS=x

@@ -11,6 +11,38 @@ from tests.factories import OrganisationFactory, UserFactory, platform_staff
 
 ALL_ROLES = tuple(Role.values)
 
+#: Under `--dist loadfile` these are handed out before everything else, so that the suite does
+#: not end waiting on them: the schema fuzzer's two runs (minutes each; each is a unit of work
+#: of its own, so that they run side by side on two workers), then the browser tests (few
+#: tests per file, but long ones; by file, one after the other, so a worker opens Chromium
+#: once). The other files follow, those with the most tests first (xdist's order).
+LONG_TESTS = ("tests/fuzz/",)
+FIRST = (*LONG_TESTS, "tests/e2e/")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` (as `make test` runs): a worker gets whole test files, so a module's
+    world (the access matrix's, the security estate) is built once; FIRST goes first."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            if nodeid.startswith(LONG_TESTS):
+                return nodeid
+            return nodeid.split("::", 1)[0]
+
+        def _assign_work_unit(self, node):
+            first = [scope for scope in self.workqueue if scope.startswith(FIRST)]
+            first.sort(key=lambda scope: not scope.startswith(LONG_TESTS))
+            for scope in reversed(first):
+                self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
+    return FileScheduling(config, log)
+
 
 @dataclass
 class World:

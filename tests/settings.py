@@ -20,11 +20,15 @@ STORAGES["staticfiles"] = {  # noqa: F405
 }
 WHITENOISE_USE_FINDERS = True
 # whitenoise warns when STATIC_ROOT is missing; tests serve static files from the finders.
-STATIC_ROOT = VAR_DIR / "test-static"  # noqa: F405
+# Under pytest-xdist each worker (gw0, gw1, ...) has its own files: two workers must not write
+# the same signing key at once. Their databases are their own too: pytest-django names
+# PostgreSQL's test_portal_gw0, ...; SQLite's test database lives in each process's memory.
+TEST_FILES = VAR_DIR / f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # noqa: F405
+STATIC_ROOT = TEST_FILES / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # A throw-away evidence signing key, generated on first use.
 PORTAL_SIGNING_KEY_AUTOGENERATE = True
-PORTAL_SIGNING_KEY_FILE = VAR_DIR / "test-signing-key.pem"  # noqa: F405
+PORTAL_SIGNING_KEY_FILE = TEST_FILES / "signing-key.pem"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # A test database is thrown away: its commits need not wait for the disk. The tests that
     # commit (live server, migrations, parallel writers) run several times faster.
