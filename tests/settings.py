@@ -8,10 +8,19 @@ os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
-# Uploaded files of a test run go to a throw-away folder, never into the project's var/.
-os.environ.setdefault("PRIVATE_STORAGE_ROOT", tempfile.mkdtemp(prefix="portal-test-files-"))
+# Uploaded files of a test run go to a throw-away folder, never into the project's var/; one
+# of its own for each pytest-xdist worker. The workers inherit the controller's environment,
+# so a folder made there would be shared, and a test that checks which files its upload wrote
+# would see another worker's.
+_files = os.environ.setdefault(
+    "PRIVATE_STORAGE_ROOT", tempfile.mkdtemp(prefix="portal-test-files-")
+)
+_worker = os.environ.get("PYTEST_XDIST_WORKER")
+if _worker and os.path.basename(_files) != _worker:
+    os.environ["PRIVATE_STORAGE_ROOT"] = os.path.join(_files, _worker)
+    os.makedirs(os.environ["PRIVATE_STORAGE_ROOT"], exist_ok=True)
 
-from portal.settings import *  # noqa: F403
+from portal.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
