@@ -14,6 +14,18 @@ from tests.factories import OrganisationFactory, UserFactory
 
 
 @pytest.fixture
+def private_storage(settings, tmp_path):
+    """Uploaded resources land in a throw-away private storage root."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "private": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
+        },
+    }
+
+
+@pytest.fixture
 def consortium(people):
     world = people
     today = timezone.localdate()

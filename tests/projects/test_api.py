@@ -2,7 +2,6 @@
 
 import datetime
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -26,17 +25,6 @@ def api(user) -> APIClient:
 
 def project_url(project, suffix="") -> str:
     return f"/api/v1/projects/{project.pk}/{suffix}"
-
-
-@pytest.fixture
-def private_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
-        },
-    }
 
 
 def test_a_project_runs_its_whole_review_cycle_through_the_api(consortium):

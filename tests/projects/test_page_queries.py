@@ -13,7 +13,6 @@ and what the sentences name: organisations, the agreement, people, member lists)
 import datetime
 from decimal import Decimal
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -39,17 +38,6 @@ EXPECTED = {
     # Framework 3; page 11; no history (reviewers from a panel do not see it).
     "panel reviewer": 14,
 }
-
-
-@pytest.fixture
-def private_storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
-        },
-    }
 
 
 def grown_project(world, acronym: str, n: int):

@@ -89,18 +89,6 @@ def activate(world, project=None) -> Project:
     return services.activate(actor=world.a_pm, project=project or world.project)
 
 
-@pytest.fixture
-def private_storage(settings, tmp_path):
-    """Uploaded resources land in a throw-away private storage root."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "private", "base_url": None},
-        },
-    }
-
-
 # --- The list -------------------------------------------------------------------------------
 
 
