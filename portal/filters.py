@@ -52,8 +52,9 @@ def organisation_filter(label: str, **kwargs) -> django_filters.ModelChoiceFilte
 
 
 class OrganisationFilter(django_filters.FilterSet):
+    # A callable: a form deep-copies a list of choices, 250 countries, on every request.
     country = django_filters.ChoiceFilter(
-        label=_("Country"), choices=list(countries), empty_label=_("Any country")
+        label=_("Country"), choices=lambda: list(countries), empty_label=_("Any country")
     )
     kind = django_filters.ChoiceFilter(
         label=_("Kind"), choices=OrganisationKind.choices, empty_label=_("Any kind")

@@ -17,7 +17,6 @@ import uuid
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -53,6 +52,7 @@ from intel.models import IntelShare, StixObject, StixVersion
 from portal import reauth
 from portal.api.base import AccessViewSet, SignedInAPIMixin
 from portal.api.docs import describe
+from portal.api.filtering import FilterOnceBackend
 from resources.api.serializers import RevokeSerializer
 from resources.services import REAUTH_TLP
 
@@ -367,7 +367,7 @@ class ExportViewSet(AccessViewSet):
     searched like the list, with the TLP marking definitions and the owners' identities."""
 
     queryset = StixObject.objects.all()
-    filter_backends = [DjangoFilterBackend, SearchFilter]
+    filter_backends = [FilterOnceBackend, SearchFilter]
     filterset_class = StixObjectFilter
     search_fields = SEARCH_FIELDS
     pagination_class = None

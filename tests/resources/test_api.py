@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_filters import FilterSet
 from rest_framework.test import APIClient
 
 from agreements import services as agreement_services
@@ -241,6 +242,31 @@ def test_list_filters_search_and_ordering(sharing):
     assert titles({"owner": sharing.b.slug}) == []
     assert titles({"search": "alpha"}) == ["Alpha report"]
     assert client.get("/api/v1/resources/", {"tlp": "purple"}).status_code == 400
+
+
+def test_a_filter_is_validated_once_a_request_and_narrows_every_part_of_the_list(
+    sharing, monkeypatch
+):
+    # The list is read in parts (what everyone sees, what the grants add: portal.access), and
+    # each part is filtered; one validated filter set serves them all (portal.api.filtering).
+    new_resource(sharing, title="Open dataset", kind="dataset", tlp="clear")
+    new_resource(sharing, title="Granted dataset", kind="dataset", tlp="green")
+    new_resource(sharing, title="Granted report", kind="report", tlp="green")
+    validated = []
+    is_valid = FilterSet.is_valid
+    monkeypatch.setattr(
+        FilterSet, "is_valid", lambda self: validated.append(self) or is_valid(self)
+    )
+
+    response = api(sharing.a_member).get("/api/v1/resources/", {"kind": "dataset"})
+
+    assert response.status_code == 200
+    assert sorted(r["title"] for r in response.json()["results"]) == [
+        "Granted dataset",
+        "Open dataset",
+    ]
+    assert response.json()["count"] == 2
+    assert len(validated) == 1
 
 
 def test_the_list_costs_the_same_queries_for_one_resource_and_for_many(sharing):
