@@ -54,13 +54,19 @@ class AgreementListView(AccessListView):
         "title": "title",
         "expires": "expires_on",
     }
+    sort_labels = {
+        "-created": gettext_lazy("Newest first"),
+        "reference": gettext_lazy("Reference"),
+        "title": gettext_lazy("Title"),
+        "expires": gettext_lazy("Expiry date"),
+    }
     default_sort = "-created"
     results_template = "agreements/agreement_rows.html"
     template_name = "agreements/agreement_list.html"
     extra_context = {
-        "title": "Agreements",
-        "intro": "Agreements your organisation is a party to. Nobody else sees them.",
-        "empty_text": "Agreements your organisation is a party to appear here.",
+        "title": gettext_lazy("Agreements"),
+        "intro": gettext_lazy("Agreements your organisation is a party to. Nobody else sees them."),
+        "empty_text": gettext_lazy("Agreements your organisation is a party to appear here."),
     }
 
     def get_base_queryset(self):

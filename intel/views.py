@@ -100,7 +100,6 @@ class StixObjectListView(AccessListView):
         context = super().get_context_data(**kwargs)
         membership = getattr(self.request.user, "membership", None)
         context["can_add"] = bool(membership and membership.programme_manager)
-        context["sort_choices"] = [(key, self.sort_labels[key]) for key in self.sort_options]
         graph.readable(self.request.user, context["object_list"])
         query = self.request.GET.copy()
         for name in ("page", "after", "before", "sort"):

@@ -146,6 +146,8 @@ class ListControlsMixin(CursorPaginationMixin):
     filterset_class = None
     search_fields: tuple[str, ...] = ()
     sort_options: dict[str, str] = {}
+    #: What the sort select says for each public sort key (translated).
+    sort_labels: dict[str, str] = {}
     default_sort: str = ""
     results_template: str = ""
     template_name = "components/list_page.html"
@@ -224,7 +226,7 @@ class ListControlsMixin(CursorPaginationMixin):
             filterset=self.filterset,
             search=self.search,
             sort=self.sort,
-            sort_choices=[(key, _sort_label(key)) for key in self.sort_options],
+            sort_choices=[(key, self.sort_labels[key]) for key in self.sort_options],
             query_without_page=query.urlencode(),
             results_template=self.results_template,
             is_filtered=filtered,
@@ -291,9 +293,3 @@ class ChildListView(ObjectAccessMixin, ListControlsMixin, ListView):
 
     def get_queryset(self) -> QuerySet:
         return self.apply_controls(self.get_child_queryset())
-
-
-def _sort_label(key: str) -> str:
-    descending = key.startswith("-")
-    label = key.lstrip("-").replace("_", " ").capitalize()
-    return f"{label} (descending)" if descending else label

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 from rest_framework.authtoken.models import Token
 
@@ -68,11 +68,17 @@ class OrganisationListView(AccessListView):
     filterset_class = OrganisationFilter
     search_fields = ("name", "slug", "description")
     sort_options = {"name": "name", "-name": "-name", "country": "country", "kind": "kind"}
+    sort_labels = {
+        "name": gettext_lazy("Name"),
+        "-name": gettext_lazy("Name, Z to A"),
+        "country": gettext_lazy("Country"),
+        "kind": gettext_lazy("Kind"),
+    }
     default_sort = "name"
     results_template = "portal/organisation_rows.html"
     extra_context = {
-        "title": "Organisations",
-        "intro": "Every partner organisation on the portal: name, nation and kind.",
+        "title": gettext_lazy("Organisations"),
+        "intro": gettext_lazy("Every partner organisation on the portal: name, nation and kind."),
     }
 
 
@@ -123,6 +129,11 @@ class MemberListView(ChildListView):
     filterset_class = MemberFilter
     search_fields = ("user__username", "user__first_name", "user__last_name", "user__email")
     sort_options = {"name": "user__last_name", "username": "user__username", "joined": "created_at"}
+    sort_labels = {
+        "name": gettext_lazy("Name"),
+        "username": gettext_lazy("Username"),
+        "joined": gettext_lazy("Joined"),
+    }
     default_sort = "name"
     results_template = "portal/member_rows.html"
     template_name = "portal/member_list.html"
@@ -150,6 +161,7 @@ class OrganisationAuditView(ChildListView):
     # Never object_repr: searching it would reveal the names the log withholds.
     search_fields = ("action", "actor_label")
     sort_options = {"-time": "-id", "time": "id"}
+    sort_labels = {"-time": gettext_lazy("Newest first"), "time": gettext_lazy("Oldest first")}
     default_sort = "-time"
     paginate_by = 50
     template_name = "portal/audit_log.html"

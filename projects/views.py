@@ -30,6 +30,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, View
 
 from agreements.models import Agreement
@@ -94,17 +95,23 @@ class ProjectListView(AccessListView):
     filterset_class = ProjectFilter
     search_fields = ("acronym", "title", "summary")
     sort_options = {"acronym": "acronym", "start": "start_date", "end": "end_date"}
-    sort_labels = {"acronym": "Acronym", "start": "Start date", "end": "End date"}
+    sort_labels = {
+        "acronym": gettext_lazy("Acronym"),
+        "start": gettext_lazy("Start date"),
+        "end": gettext_lazy("End date"),
+    }
     default_sort = "acronym"
     results_template = "projects/project_rows.html"
     template_name = "projects/project_list.html"
     extra_context = {
-        "title": "Projects",
-        "intro": (
+        "title": gettext_lazy("Projects"),
+        "intro": gettext_lazy(
             "Joint projects and exercises your organisation takes part in, and those you "
             "review. Nobody else sees them."
         ),
-        "empty_text": "Projects your organisation takes part in, or that you review, appear here.",
+        "empty_text": gettext_lazy(
+            "Projects your organisation takes part in, or that you review, appear here."
+        ),
     }
 
     def get_base_queryset(self):
@@ -131,7 +138,6 @@ class ProjectListView(AccessListView):
             project.health_label = health.label(project.health)
         membership = getattr(self.request.user, "membership", None)
         context["can_propose"] = bool(membership and membership.programme_manager)
-        context["sort_choices"] = [(key, self.sort_labels[key]) for key in self.sort_options]
         return context
 
 

@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.generic import DetailView, FormView, View
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -52,20 +53,22 @@ class ResourceListView(AccessListView):
     search_fields = ("title", "description")
     sort_options = {"newest": "-created_at", "title": "title", "tlp": "-tlp_rank"}
     sort_labels = {
-        "newest": "Newest first",
-        "title": "Title",
-        "tlp": "TLP, most restricted first",
+        "newest": gettext_lazy("Newest first"),
+        "title": gettext_lazy("Title"),
+        "tlp": gettext_lazy("TLP, most restricted first"),
     }
     default_sort = "newest"
     results_template = "resources/resource_rows.html"
     template_name = "resources/resource_list.html"
     extra_context = {
-        "title": "Resources",
-        "intro": (
+        "title": gettext_lazy("Resources"),
+        "intro": gettext_lazy(
             "Reports, datasets, tools and threat intelligence: your organisation's own, and "
             "what partners share with it under agreements in force."
         ),
-        "empty_text": "Your organisation's resources, and those shared with it, appear here.",
+        "empty_text": gettext_lazy(
+            "Your organisation's resources, and those shared with it, appear here."
+        ),
     }
 
     def get_base_queryset(self):
@@ -81,7 +84,6 @@ class ResourceListView(AccessListView):
         context = super().get_context_data(**kwargs)
         membership = getattr(self.request.user, "membership", None)
         context["can_add"] = bool(membership and membership.programme_manager)
-        context["sort_choices"] = [(key, self.sort_labels[key]) for key in self.sort_options]
         return context
 
 

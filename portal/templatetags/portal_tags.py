@@ -1,6 +1,8 @@
 """Template helpers shared by every app: sanitised Markdown, TLP and status badges, and the
 messages shown next to the item they are about."""
 
+import functools
+
 from django import template
 from django.utils.html import format_html
 from django.utils.text import slugify
@@ -21,6 +23,12 @@ def markdown(text: str):
 @register.simple_tag
 def tlp_badge(value: str):
     """A TLP 2.0 label in FIRST's colours (the CSS carries them)."""
+    return _tlp_badge(value)
+
+
+@functools.cache
+def _tlp_badge(value: str):
+    # FIRST's labels are not translated, so a badge is the same for every row and language.
     label = dict(TLP.choices).get(value, value)
     return format_html('<span class="tlp tlp-{}">{}</span>', value.replace("_", "-"), label)
 
