@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import functools
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_migrate
 from django.http import Http404
 from django.utils import timezone
@@ -258,13 +260,41 @@ def _granted(user, policy: Policy, action: str, pk=None, *, narrow: dict | None 
     every row of the table, with a guessed selectivity that misled the joins above it. The
     user's groups are a subquery too, so no separate lookup is needed.
     """
+    unknown = set(narrow or ()) - set(policy.grant_copies)
+    if unknown:
+        raise ValueError(f"{policy.model._meta.label} grants carry no copy of {unknown}")
+    sql, params = _granted_sql(
+        policy.model,
+        action,
+        _permission_id(policy, action),
+        user.pk,
+        timezone.localdate(),
+        tuple(sorted((narrow or {}).items())),
+        pk,
+    )
+    # Django's own compilation of the ORM query below, with its parameters kept apart.
+    return Q(pk__in=RawSQL(sql, params))  # noqa: S611
+
+
+@functools.lru_cache(maxsize=8192)
+def _granted_sql(model, action, permission_id, user_id, today, narrow, pk) -> tuple[str, tuple]:
+    """The SQL of `_granted`'s subquery, compiled once per set of arguments.
+
+    Building it through the ORM took about 0.9 ms, and a page asks for it several times (its
+    count's parts, its page, each object it checks). The SQL holds no grant, only who asks,
+    for what, on which day: it is a pure function of these arguments (the permission's id
+    among them, which a flush changes), so it never goes stale; the grants are read when
+    the query runs."""
     match = {} if pk is None else {"content_object_id": pk}
-    first, *others = _grant_rows(user, policy, action, narrow=narrow, **match)
-    return Q(pk__in=first.union(*others, all=True) if others else first)
+    first, *others = _grant_rows(
+        _UserId(user_id), policy_for(model), action, narrow=dict(narrow), today=today, **match
+    )
+    union = first.union(*others, all=True) if others else first
+    return union.query.sql_with_params()
 
 
 def _grant_rows(
-    user, policy: Policy, action: str, *, narrow: dict | None = None, **match
+    user, policy: Policy, action: str, *, narrow: dict | None = None, today=None, **match
 ) -> list[QuerySet]:
     """The user's grants in force today for action (through their groups, then by name), as
     querysets of the granted objects' ids, narrowed by match; the group grants also by
@@ -274,7 +304,7 @@ def _grant_rows(
         raise ValueError(f"{policy.model._meta.label} grants carry no copy of {unknown}")
     permission_id = _permission_id(policy, action)
     # A grant past its last day is ignored at once: access never waits for tick to remove it.
-    current = Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate())
+    current = Q(valid_until__isnull=True) | Q(valid_until__gte=today or timezone.localdate())
     memberships = get_user_model().groups.through.objects.filter(user_id=user.pk)
     rows = [
         policy.group_grants.objects.filter(
@@ -292,6 +322,13 @@ def _grant_rows(
             ).values("content_object_id")
         )
     return rows
+
+
+@dataclass(frozen=True)
+class _UserId:
+    """Who asks, as far as the grant rows are concerned: their id."""
+
+    pk: int
 
 
 def _everyone(user, policy: Policy, action: str) -> Q | None:
