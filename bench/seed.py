@@ -706,6 +706,7 @@ class _World:
                     created_of[i],
                     org.users[2 + i % 2],
                     org.id,
+                    i + 1,  # its one version, copied next with the same id
                 )
 
         self._copy(
@@ -722,6 +723,7 @@ class _World:
                 "updated_at",
                 "created_by_id",
                 "owner_id",
+                "current_version_id",
             ],
             resources(),
             total=scale.resources,

@@ -47,6 +47,16 @@ class Resource(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    #: The newest version, kept by the upload service (services._store_version): a list joins
+    #: it, where ranking every row's versions cost more than the rest of the page's queries.
+    current_version = models.ForeignKey(
+        "ResourceVersion",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -77,14 +87,7 @@ class Resource(models.Model):
 
     @property
     def latest_version(self) -> ResourceVersion | None:
-        # Lists prefetch only each row's latest version, into `latest_versions`.
-        latest = getattr(self, "latest_versions", None)
-        if latest is not None:
-            return latest[0] if latest else None
-        versions = getattr(self, "_prefetched_objects_cache", {}).get("versions")
-        if versions is not None:
-            return max(versions, key=lambda v: v.number, default=None)
-        return self.versions.order_by("-number").first()
+        return self.current_version
 
 
 class ResourceGroupObjectPermission(GroupGrant):

@@ -368,6 +368,8 @@ def _store_version(resource, actor, upload, checked: files.CheckedFile, note: st
     except Exception:
         version.file.delete(save=False)  # nothing is stored for an upload that was refused
         raise
+    Resource.objects.filter(pk=resource.pk).update(current_version=version)
+    resource.current_version = version
     return version
 
 

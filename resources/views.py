@@ -6,7 +6,7 @@ person may do is decided by the policy in resources/policies.py.
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Prefetch, Value, When
+from django.db.models import Case, IntegerField, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
@@ -23,7 +23,7 @@ from portal.vocabulary import TLP
 from resources import services
 from resources.filters import ResourceFilter, shared_with
 from resources.forms import ResourceForm, ResourceMetadataForm, RevokeForm, ShareForm, VersionForm
-from resources.models import Resource, ResourceVersion, Share, ShareStatus
+from resources.models import Resource, Share, ShareStatus
 
 #: What TLP 2.0 lets a recipient do, in the words of FIRST's standard, shortened.
 TLP_GUIDANCE = {
@@ -72,12 +72,8 @@ class ResourceListView(AccessListView):
     }
 
     def get_base_queryset(self):
-        # Only each row's latest version is fetched (a window query), in one query for all.
-        latest = ResourceVersion.objects.order_by("-number")[:1]
-        return (
-            Resource.objects.select_related("owner")
-            .prefetch_related(Prefetch("versions", queryset=latest, to_attr="latest_versions"))
-            .annotate(tlp_rank=TLP_RANK)
+        return Resource.objects.select_related("owner", "current_version").annotate(
+            tlp_rank=TLP_RANK
         )
 
     def get_context_data(self, **kwargs):

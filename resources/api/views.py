@@ -5,7 +5,6 @@ own viewset action with DRF's `@<action>.mapping.post`, so every viewset action 
 one access action in `access_actions`, and the access matrix and meta-tests see both.
 """
 
-from django.db.models import Prefetch
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -35,7 +34,7 @@ from resources.api.serializers import (
     VersionUploadSerializer,
 )
 from resources.filters import ResourceFilter
-from resources.models import Resource, ResourceVersion, Share
+from resources.models import Resource, Share
 
 VERSION_PARAMETER = OpenApiParameter(
     "version", OpenApiTypes.INT, description="A version number; the latest when omitted."
@@ -150,9 +149,8 @@ class ResourceViewSet(
     }
 
     def get_base_queryset(self):
-        latest = ResourceVersion.objects.select_related("uploaded_by").order_by("-number")[:1]
-        return Resource.objects.select_related("owner", "created_by").prefetch_related(
-            Prefetch("versions", queryset=latest, to_attr="latest_versions")
+        return Resource.objects.select_related(
+            "owner", "created_by", "current_version__uploaded_by"
         )
 
     def get_serializer_class(self):

@@ -145,6 +145,23 @@ def test_clear_resource_is_open_to_every_signed_in_user(sharing, client):
     assert b"".join(download.streaming_content) == PDF_BYTES
 
 
+def test_the_library_shows_each_resource_s_newest_upload_as_its_latest_file(sharing, client):
+    resource = new_resource(sharing, title="Quarterly landscape")
+    services.add_version(
+        actor=sharing.a_pm, resource=resource, file=upload("v2.txt", b"second edition\n")
+    )
+    client.force_login(sharing.a_member)
+
+    row = client.get("/resources/").content.decode()
+    listing = client.get("/api/v1/resources/").json()["results"]
+
+    assert "text/plain · v2" in row
+    assert [(r["title"], r["latest_version"]["number"]) for r in listing] == [
+        ("Quarterly landscape", 2)
+    ]
+    assert listing[0]["latest_version"]["size"] == len(b"second edition\n")
+
+
 def test_library_query_count_does_not_grow_with_the_rows(sharing, client):
     first = new_resource(sharing, title="Resource 0")
     services.add_version(actor=sharing.a_pm, resource=first, file=upload("v2.pdf"))
