@@ -37,6 +37,7 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.urls import resolve
 
 from bench.latency import Subject, measure_side_by_side
 from bench.scales import Scale
@@ -101,6 +102,7 @@ def html_view(view_class):
     class FloorList(view_class):
         paginator_class = Paginator
         page_kwarg = PAGE_PARAM
+        cache_results = False  # the floor builds its page every time
 
         def get_queryset(self):
             rows = _rows(self.request)
@@ -128,6 +130,7 @@ def html_view(view_class):
 
 def api_view(viewset_class):
     """A bare list endpoint with `viewset_class`'s serializer and renderer."""
+    from rest_framework import mixins
     from rest_framework.authentication import SessionAuthentication
     from rest_framework.pagination import PageNumberPagination
     from rest_framework.permissions import IsAuthenticated
@@ -147,6 +150,10 @@ def api_view(viewset_class):
         def get_queryset(self):
             rows = _rows(self.request)
             return self.get_base_queryset().filter(pk__in=rows.ids).order_by(*rows.ordering)
+
+        def list(self, request, *args, **kwargs):
+            # DRF's own list, not ours that keeps its JSON (portal.api.base).
+            return mixins.ListModelMixin.list(self, request, *args, **kwargs)
 
     FloorViewSet.__name__ = FloorViewSet.__qualname__ = f"Floor{viewset_class.__name__}"
     return FloorViewSet.as_view({"get": "list"})
@@ -206,11 +213,10 @@ def captured_context():
 def page_rows(response) -> tuple[list, list, dict]:
     """Keys of the rows our page showed, the list's ordering, and the context the floor
     copies."""
-    data = getattr(response, "data", None)
-    if data is not None:  # DRF
-        view = response.renderer_context["view"]
+    if _is_api(response):
+        view = _api_view_class(response)
         ordering = list(getattr(view, "ordering", None) or view.queryset.model._meta.ordering)
-        return [row["id"] for row in data["results"]], ordering, {}
+        return [row["id"] for row in response.json()["results"]], ordering, {}
     context = response.context
     if context is None:
         raise RuntimeError("no template context was captured")
@@ -233,7 +239,7 @@ def _check_same_rows(name: str, kind: str, ours, floor, model) -> int:
             f"{name} for {kind}: the floor showed other rows ({floor_ids[:5]}...) "
             f"than ours ({ours_ids[:5]}...)"
         )
-    if getattr(ours, "data", None) is None and ours_ids:
+    if not _is_api(ours) and ours_ids:
         objects = model._default_manager.in_bulk(ours_ids)
         urls = [objects[pk].get_absolute_url() for pk in ours_ids]
         ours_links = row_links(ours.content.decode(), urls)
@@ -245,6 +251,9 @@ def _check_same_rows(name: str, kind: str, ours, floor, model) -> int:
 
 
 def run(scale: Scale, subjects: list[Subject], log: Callable[[str], None]) -> list[dict]:
+    from django.conf import settings
+
+    kept = settings.LIST_CACHE
     results = []
     for subject in subjects:
         ours = Client()
@@ -253,7 +262,7 @@ def run(scale: Scale, subjects: list[Subject], log: Callable[[str], None]) -> li
         ROWS.clear()
         checked = {}
         for name, url in PAGES.items():
-            with captured_context():
+            with captured_context(), override_settings(LIST_CACHE=False):
                 first = ours.get(url)
                 _ok(first, url, "ours")
                 ids, ordering, context = page_rows(first)
@@ -267,12 +276,21 @@ def run(scale: Scale, subjects: list[Subject], log: Callable[[str], None]) -> li
             def ours_call(url=url, client=ours):
                 return _ok(client.get(url), url, "ours")
 
+            def built_call(url=url, client=ours):
+                # Ours with nothing kept: the page built from the database (list_cache off).
+                settings.LIST_CACHE = False
+                try:
+                    return _ok(client.get(url), url, "ours, built")
+                finally:
+                    settings.LIST_CACHE = kept
+
             def floor_call(url=url, client=floor):
                 return _ok(client.get(url), url, "the floor")
 
-            timed = measure_side_by_side({"ours": ours_call, "floor": floor_call}, scale)
+            calls = {"ours": ours_call, "built": built_call, "floor": floor_call}
+            timed = measure_side_by_side(calls, scale)
             queries = {}
-            for side, call in (("ours", ours_call), ("floor", floor_call)):
+            for side, call in calls.items():
                 with CaptureQueriesContext(connection) as captured:
                     call()
                 queries[side] = len(captured.captured_queries)
@@ -285,12 +303,15 @@ def run(scale: Scale, subjects: list[Subject], log: Callable[[str], None]) -> li
                 **{f"{side}_queries": n for side, n in queries.items()},
                 "ratio_p50": round(timed["ours"]["p50_ms"] / timed["floor"]["p50_ms"], 2),
                 "ratio_p95": round(timed["ours"]["p95_ms"] / timed["floor"]["p95_ms"], 2),
+                "built_ratio_p50": round(timed["built"]["p50_ms"] / timed["floor"]["p50_ms"], 2),
+                "built_ratio_p95": round(timed["built"]["p95_ms"] / timed["floor"]["p95_ms"], 2),
             }
             results.append(row)
             log(
                 f"  {subject.kind:<7} {name:<30} ours {row['ours_p50_ms']:>7.1f} ms  "
-                f"floor {row['floor_p50_ms']:>7.1f} ms  ours/floor {row['ratio_p50']:>5.2f}x "
-                f"(p95 {row['ratio_p95']:.2f}x)  queries {queries['ours']}/{queries['floor']}"
+                f"built {row['built_p50_ms']:>7.1f} ms  floor {row['floor_p50_ms']:>7.1f} ms  "
+                f"ours/floor {row['ratio_p50']:>5.2f}x built/floor {row['built_ratio_p50']:>5.2f}x "
+                f"queries {queries['ours']}/{queries['built']}/{queries['floor']}"
             )
     ROWS.clear()
     return results
@@ -302,8 +323,16 @@ def _ok(response, url: str, side: str):
     return response
 
 
+def _is_api(response) -> bool:
+    return response["Content-Type"].startswith("application/json")
+
+
+def _api_view_class(response):
+    """The viewset that answered (ours answers with the JSON it keeps, not a DRF Response)."""
+    return resolve(response.wsgi_request.path).func.cls
+
+
 def _model_of(response):
-    data = getattr(response, "data", None)
-    if data is not None:
-        return response.renderer_context["view"].queryset.model
+    if _is_api(response):
+        return _api_view_class(response).queryset.model
     return response.context["view"].model

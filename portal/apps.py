@@ -11,7 +11,12 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers access rules, signal receivers and the dashboard's cards.
-        from portal import audit_words, dashboard_cards, policies, signals  # noqa: F401
+        from django.db.backends.signals import connection_created
+
+        from portal import audit_words, dashboard_cards, list_cache, policies, signals  # noqa: F401
+
+        # Every statement is watched: a write invalidates the kept lists read from its table.
+        connection_created.connect(list_cache.watch, dispatch_uid="portal.list_cache.watch")
 
         # Each app's phrasing of its audit events (its audit_words module), as admin finds
         # admin modules: the portal names no app, so the apps still depend one way only.

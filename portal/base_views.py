@@ -17,11 +17,12 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import InvalidPage
 from django.db.models import Model, Q, QuerySet
+from django.template.loader import render_to_string
 from django.utils.http import urlencode
 from django.utils.translation import get_language, gettext
 from django.views.generic import ListView
 
-from portal import access
+from portal import access, list_cache
 from portal.models import Role
 from portal.pagination import PAGE_PARAMS, CappedPaginator, link_queries
 
@@ -120,6 +121,7 @@ class CursorPaginationMixin:
                 number=params.get("page"),
             )
         except InvalidPage:
+            self.cursor_refused = True  # the page says so: not a page to keep
             messages.info(
                 self.request,
                 gettext("That page link no longer leads anywhere, so this is the first page."),
@@ -156,6 +158,43 @@ class ListControlsMixin(CursorPaginationMixin):
     #: are fixed, not drawn from the person's data as an audit log's actions are), so that
     #: it is rendered once and kept in the "fragments" cache.
     shared_filter_bar = False
+    #: Whether the rendered results (count, rows, pagination) are kept per person and query
+    #: until a table they were read from is written (portal.list_cache). For lists whose
+    #: rows depend only on who asks, the query and the data: no form in a row.
+    cache_results = False
+
+    def get(self, request, *args, **kwargs):
+        if not self.cache_results:
+            return super().get(request, *args, **kwargs)
+        partial = bool(getattr(request, "htmx", False)) and not request.htmx.boosted
+        scope = f"{type(self).__module__}.{type(self).__qualname__}"
+        self.page_context = None
+        html, kept = list_cache.html(request, scope, self._render_results, extra=(partial,))
+        if kept:
+            # The page around the kept results: the filter bar's values, not its rows
+            # (nor the list's joins and annotations, which only the rows need).
+            self.results_kept = True
+            self.object_list = []
+            self.apply_controls(self.model._default_manager.all())
+            self.page_context = self.get_context_data()
+        context = {**self.page_context, "results_html": html}
+        if partial:
+            return self.response_class(
+                request=request, template=["components/kept_results.html"], context=context
+            )
+        return self.render_to_response(context)
+
+    def _render_results(self) -> tuple[str, bool]:
+        """The results region built from the database, and whether it may be kept."""
+        self.object_list = self.get_queryset()
+        self.page_context = self.get_context_data()
+        html = render_to_string(self.results_partial, self.page_context, self.request)
+        return html, not getattr(self, "cursor_refused", False)
+
+    def paginate_queryset(self, queryset, page_size):
+        if getattr(self, "results_kept", False):
+            return None, None, [], False
+        return super().paginate_queryset(queryset, page_size)
 
     def apply_controls(self, queryset: QuerySet) -> QuerySet:
         """The filters, search and sort of the request on queryset. A list may apply them to

@@ -257,6 +257,12 @@ else:
         },
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+#: Lists' rendered results kept per person and query until a table they were read from is
+#: written (portal.list_cache). Only where the cache is shared by every worker (Redis): in
+#: the embedded default each process has its own memory, which another worker's write
+#: could not invalidate.
+LIST_CACHE = os.environ.get("LIST_CACHE", "1" if REDIS_URL else "0") == "1"
+LIST_CACHE_SECONDS = int(os.environ.get("LIST_CACHE_SECONDS", "300"))
 #: A session ends after this many seconds without a request (default 30 minutes) ...
 SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
 #: ... and this many seconds after sign-in, however active (default 12 hours).

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -28,6 +29,7 @@ from portal import (
     audit_words,
     dashboard,
     invitations,
+    list_cache,
     mfa,
     services,
     signing,
@@ -50,21 +52,31 @@ class DashboardView(SignedInMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        # The cards are the page's work; they are kept until what they read changes.
+        context["cards_html"] = list_cache.html(
+            self.request, "portal.dashboard", self._render_cards
+        )[0]
+        return context
+
+    def _render_cards(self) -> tuple[str, bool]:
         user = self.request.user
         cards = dashboard.cards_for(user)
-        context["cards"] = cards
-        context["waiting_cards"] = [card for card in cards if not card.is_empty]
-        context["empty_cards"] = [card for card in cards if card.is_empty]
+        context = {
+            "cards": cards,
+            "waiting_cards": [card for card in cards if not card.is_empty],
+            "empty_cards": [card for card in cards if card.is_empty],
+        }
         membership = getattr(user, "membership", None)
         if membership is not None and access.can(user, "view_history", membership.organisation):
             context["audit_log_url"] = reverse(
                 "portal:organisation-audit", args=[membership.organisation.slug]
             )
-        return context
+        return render_to_string("portal/dashboard_cards.html", context, self.request), True
 
 
 class OrganisationListView(AccessListView):
     model = Organisation
+    cache_results = True
     filterset_class = OrganisationFilter
     search_fields = ("name", "slug", "description")
     sort_options = {"name": "name", "-name": "-name", "country": "country", "kind": "kind"}

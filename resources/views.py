@@ -49,6 +49,7 @@ class ResourceListView(AccessListView):
 
     model = Resource
     shared_filter_bar = True
+    cache_results = True
     filterset_class = ResourceFilter
     search_fields = ("title", "description")
     sort_options = {"newest": "-created_at", "title": "title", "tlp": "-tlp_rank"}

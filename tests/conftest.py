@@ -67,6 +67,15 @@ class World:
             raise AttributeError(name) from None
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _lists_kept():
+    """The suite runs with lists kept (portal.list_cache), as production does with Redis: a
+    list that outlived a write would fail the test that wrote and read it again."""
+    from django.conf import settings
+
+    settings.LIST_CACHE = True
+
+
 @pytest.fixture(autouse=True)
 def _fresh_fragments():
     """Each test starts with no cached page fragments (the embedded default keeps them in

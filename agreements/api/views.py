@@ -25,7 +25,7 @@ from agreements.api.serializers import (
 from agreements.filters import AgreementFilter
 from agreements.models import Agreement
 from portal import audit, reauth
-from portal.api.base import AccessViewSet
+from portal.api.base import AccessViewSet, KeptListModelMixin
 from portal.api.docs import describe
 from portal.api.errors import Conflict, ErrorSerializer
 
@@ -121,7 +121,7 @@ ANSWERS_AGREEMENT = "the agreement as it is now (status, parties, signatures)."
     ),
 )
 class AgreementViewSet(
-    mixins.ListModelMixin,
+    KeptListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

@@ -50,7 +50,7 @@ from intel.api.serializers import (
 from intel.filters import StixObjectFilter
 from intel.models import IntelShare, StixObject, StixVersion
 from portal import reauth
-from portal.api.base import AccessViewSet, SignedInAPIMixin
+from portal.api.base import AccessViewSet, KeptListModelMixin, SignedInAPIMixin
 from portal.api.docs import describe
 from portal.api.filtering import FilterOnceBackend
 from resources.api.serializers import RevokeSerializer
@@ -132,7 +132,7 @@ OWNER = "members of the owner organisation (403 for others who see it)."
         answers="the summary rows; only sightings that reached the owner count.",
     ),
 )
-class StixObjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AccessViewSet):
+class StixObjectViewSet(KeptListModelMixin, mixins.RetrieveModelMixin, AccessViewSet):
     """Intelligence your organisation holds, and what partners shared with it. Others are a
     404, like objects that do not exist."""
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
-from rest_framework import routers
+from django.http import Http404, HttpResponse
+from rest_framework import mixins, routers
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.viewsets import GenericViewSet
 
-from portal import access, mfa
+from portal import access, list_cache, mfa
 from portal.api.errors import PortalAutoSchema
 from portal.models import Role
 
@@ -109,6 +110,28 @@ class AccessViewSet(SignedInAPIMixin, GenericViewSet):
             return field.to_python(raw)
         except ValidationError:
             raise Http404 from None
+
+
+class KeptListModelMixin(mixins.ListModelMixin):
+    """A list whose JSON is kept per caller and query until a table it was read from is
+    written (portal.list_cache): a partner system polling the same page is answered from
+    the cache. The browsable API is always rendered afresh."""
+
+    def list(self, request, *args, **kwargs):
+        renderer = request.accepted_renderer
+        if not isinstance(renderer, JSONRenderer):
+            return super().list(request, *args, **kwargs)
+
+        def render() -> tuple[str, bool]:
+            response = super(KeptListModelMixin, self).list(request, *args, **kwargs)
+            body = renderer.render(
+                response.data, request.accepted_media_type, self.get_renderer_context()
+            )
+            return body.decode(), response.status_code == 200
+
+        scope = f"{type(self).__module__}.{type(self).__qualname__}"
+        body, _ = list_cache.text_of(request, scope, render, extra=(request.accepted_media_type,))
+        return HttpResponse(body, content_type=renderer.media_type)
 
 
 class PortalAPIRootView(SignedInAPIMixin, routers.APIRootView):

@@ -14,7 +14,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal import audit, services
-from portal.api.base import AccessViewSet, RoleRequiredAPIMixin, SignedInAPIMixin
+from portal.api.base import (
+    AccessViewSet,
+    KeptListModelMixin,
+    RoleRequiredAPIMixin,
+    SignedInAPIMixin,
+)
 from portal.api.docs import describe
 from portal.api.errors import ErrorSerializer
 from portal.api.serializers import (
@@ -104,7 +109,7 @@ class MeView(SignedInAPIMixin, APIView):
         answers="a page of members by username.",
     ),
 )
-class OrganisationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, AccessViewSet):
+class OrganisationViewSet(KeptListModelMixin, mixins.RetrieveModelMixin, AccessViewSet):
     """The organisation directory, and member lists where your organisation may see them."""
 
     queryset = Organisation.objects.all()

@@ -16,7 +16,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from portal import access
-from portal.api.base import AccessViewSet
+from portal.api.base import AccessViewSet, KeptListModelMixin
 from portal.api.docs import describe
 from projects import services
 from projects.api.serializers import (
@@ -162,7 +162,7 @@ ANSWERS_ITEM = "the item as it is now, with its submissions and reviews."
     ),
 )
 class ProjectViewSet(
-    mixins.ListModelMixin,
+    KeptListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     AccessViewSet,

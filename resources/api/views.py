@@ -20,7 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from portal import reauth
-from portal.api.base import AccessViewSet
+from portal.api.base import AccessViewSet, KeptListModelMixin
 from portal.api.docs import describe
 from resources import reports, services
 from resources.api.serializers import (
@@ -121,7 +121,7 @@ OWNER_PM = "a programme manager of the owner organisation (403 for others who se
     ),
 )
 class ResourceViewSet(
-    mixins.ListModelMixin,
+    KeptListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,

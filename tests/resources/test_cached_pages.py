@@ -1,48 +1,12 @@
-"""Page fragments are kept across requests only where they are the same for everyone who
-sends the same query (the filter bar's fixed choices); what a person may see never is. So a
-revoked share is gone on the very next request, while that page's fragment is cached, in
-the embedded cache and in Redis alike."""
+"""The filter bar is kept across requests where it is the same for everyone who sends the
+same query (its fixed choices). A revoked share is gone on the very next request while
+that page's bar is cached, in the embedded cache and in Redis alike. (Lists kept per person
+are tests/resources/test_kept_lists.py.)"""
 
-import os
-import uuid
-
-import pytest
-from django.core.cache import caches
 from django.core.cache.utils import make_template_fragment_key
 
 from resources import services
 from tests.resources.conftest import new_resource, share_with_b
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def _redis_fragments(settings):
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    # A prefix of its own: parallel workers and earlier runs never meet this test's keys.
-    prefix = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        **settings.CACHES,
-        "fragments": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        },
-    }
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def fragments(request, settings):
-    if request.param == "redis":
-        _redis_fragments(settings)
-    cache = caches["fragments"]
-    yield cache
-    if request.param == "redis":
-        cache.clear()  # only this prefix's keys are this cache's
 
 
 def _bar_key(response) -> str:

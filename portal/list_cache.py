@@ -1,0 +1,247 @@
+"""A list's rendered results, kept per person and query until a table they were read from
+changes: the same partner polling the same page during an incident is served from the
+"fragments" cache (Redis) instead of the access layer, the count and the rows again.
+
+What makes a kept list safe is that it can never outlive what it was read from:
+- Every table has an epoch in the cache. Every statement that writes a table (the ORM's,
+  a bulk update, a raw cursor's: each passes through the connection's execute wrapper
+  installed here) bumps that table's epoch once its transaction commits. A grant, a share,
+  a revocation or an edit is a write, so each one bumps the epochs of its tables.
+- A kept list records the tables its queries read and their epochs, read *before* the
+  queries ran: a write that commits while the list is built bumps an epoch the entry
+  already holds, so the entry is dead on arrival rather than stale.
+- It is only served while every one of those epochs is unchanged, and never inside a
+  transaction that has itself written one of its tables (that work is not committed).
+- Its key holds who asks (the person, their organisation and roles), the language, the
+  day (grants lapse by the day), the host and the whole query; the HTML never holds a
+  form token or a script nonce (an entry that would is not kept).
+
+The cache is shared by every worker only through Redis, so it is on with `REDIS_URL`
+(settings.LIST_CACHE) and off in the embedded default, where each process has its own
+memory and one worker's write could not reach another's entries.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import logging
+import re
+import time
+from collections.abc import Callable
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import caches
+from django.db import connections
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+from portal import mfa
+
+logger = logging.getLogger(__name__)
+
+#: Tables no list is read from, written on nearly every request: their epochs would only
+#: cost a round trip to Redis.
+UNWATCHED = frozenset({"django_session", "portal_cache"})
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_WRITE_WORDS = re.compile(r"\b(insert|update|delete|merge|truncate)\b", re.IGNORECASE)
+#: The one table an INSERT, UPDATE or DELETE writes (a subquery's tables are only read).
+_TARGET = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
+#: The tables read while a list is being built (None when nothing is recorded).
+_reading: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+    "list_cache_reading", default=None
+)
+
+
+def enabled() -> bool:
+    return settings.LIST_CACHE
+
+
+def _cache():
+    return caches["fragments"]
+
+
+# --- Which tables a statement names ---------------------------------------------------------
+
+
+_known: frozenset[str] | None = None
+
+
+def _tables() -> frozenset[str]:
+    global _known
+    if _known is None:
+        names = {m._meta.db_table.lower() for m in apps.get_models(include_auto_created=True)}
+        _known = frozenset(names - UNWATCHED)
+    return _known
+
+
+def tables_in(sql: str) -> set[str]:
+    """The portal's tables a statement names (quoted or not)."""
+    known = _tables()
+    return {word for word in map(str.lower, _WORD.findall(sql)) if word in known}
+
+
+def written_by(sql: str) -> set[str]:
+    """The portal's tables a writing statement writes (every one it names, when it is not a
+    plain INSERT, UPDATE or DELETE)."""
+    target = _TARGET.match(sql)
+    if target is None:
+        return tables_in(sql)
+    table = target.group(1).lower()
+    return {table} if table in _tables() else set()
+
+
+def _is_write(sql: str) -> bool:
+    head = sql[:24].lstrip()[:8].upper()
+    if head.startswith("SELECT"):
+        return False
+    if head.startswith("WITH"):
+        return bool(_WRITE_WORDS.search(sql))
+    return head.startswith(("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "REPLACE"))
+
+
+# --- Epochs -----------------------------------------------------------------------------------
+
+
+def _epoch_key(table: str) -> str:
+    return f"epoch:{table}"
+
+
+class _Bump:
+    """The on-commit bump of one table's epoch (an object, so a transaction's pending bumps
+    can be told apart from its other callbacks)."""
+
+    def __init__(self, table: str):
+        self.table = table
+
+    def __call__(self) -> None:
+        cache, key = _cache(), _epoch_key(self.table)
+        try:
+            try:
+                cache.incr(key)
+            except ValueError:  # unknown (new, or evicted): any fresh value invalidates
+                if not cache.add(key, time.time_ns(), timeout=None):
+                    cache.incr(key)
+        except Exception:
+            # The write has committed; the lists read from it stay cached until their
+            # timeout (settings' "fragments" TIMEOUT). Loud, because that is a stale window.
+            logger.exception("Could not bump the list cache's epoch of %s", self.table)
+
+
+def _pending(connection) -> set[str]:
+    """The tables this connection's open transaction has written (bumps not yet run)."""
+    return {func.table for _, func, _ in connection.run_on_commit if isinstance(func, _Bump)}
+
+
+def _watch(execute, sql, params, many, context):
+    """Every statement of a connection passes here: a read is recorded while a list is
+    built, a write bumps its tables' epochs when its transaction commits."""
+    result = execute(sql, params, many, context)
+    text = sql if isinstance(sql, str) else str(sql)
+    if _is_write(text):
+        connection = context["connection"]
+        written = written_by(text) - (_pending(connection) if connection.in_atomic_block else set())
+        for table in written:
+            connection.on_commit(_Bump(table))
+    else:
+        reading = _reading.get()
+        if reading is not None:
+            reading.update(tables_in(text))
+    return result
+
+
+def watch(sender, connection, **kwargs) -> None:
+    """Install the watch on a new database connection (the connection_created signal)."""
+    if _watch not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_watch)
+
+
+def _epochs(tables) -> dict[str, int]:
+    """The current epoch of each table, starting any the cache does not hold."""
+    cache = _cache()
+    keys = {_epoch_key(t): t for t in tables}
+    found = cache.get_many(keys)
+    for key in keys.keys() - found.keys():
+        cache.add(key, time.time_ns(), timeout=None)
+        found[key] = cache.get(key)
+    return {keys[k]: v for k, v in found.items()}
+
+
+# --- Kept lists -----------------------------------------------------------------------------
+
+
+def _key(request, scope: str, extra: tuple) -> str:
+    user = request.user
+    membership = getattr(user, "membership", None)
+    who = (
+        user.pk,
+        user.is_staff,
+        user.is_superuser,
+        membership.organisation_id if membership else None,
+        tuple(membership.roles) if membership else (),
+        # Some roles act only once enrolled in two-factor authentication (portal.mfa).
+        mfa.is_enrolled(user),
+    )
+    parts = (
+        scope,
+        who,
+        get_language(),
+        timezone.get_current_timezone_name(),
+        timezone.localdate().isoformat(),
+        request.scheme,
+        request.get_host(),
+        request.get_full_path(),
+        extra,
+    )
+    return "list:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+
+
+def _scope_key(scope: str) -> str:
+    return f"list-tables:{scope}"
+
+
+def _keepable(text: str, request) -> bool:
+    nonce = getattr(request, "csp_nonce", "")
+    return "csrfmiddlewaretoken" not in text and not (nonce and str(nonce) in text)
+
+
+def html(request, scope: str, build: Callable[[], tuple[str, bool]], *, extra: tuple = ()):
+    """(HTML, whether it was kept) for a list: kept, or built by `build`, which renders it
+    from a template and says whether it may be kept. `scope` names the list (its view);
+    `extra` is whatever else of the request the HTML depends on."""
+    text, kept = text_of(request, scope, build, extra=extra)
+    # A template's output, escaped as it was rendered: kept or not, it is the same HTML.
+    return mark_safe(text), kept  # noqa: S308
+
+
+def text_of(
+    request, scope: str, build: Callable[[], tuple[str, bool]], *, extra: tuple = ()
+) -> tuple[str, bool]:
+    """(text, whether it was kept), as html() for a list rendered otherwise (the API's JSON)."""
+    if not enabled():
+        return build()[0], False
+    cache, key = _cache(), _key(request, scope, extra)
+    found = cache.get_many([key, _scope_key(scope)])
+    entry, scope_tables = found.get(key), found.get(_scope_key(scope), frozenset())
+    connection = connections["default"]
+    dirty = _pending(connection) if connection.in_atomic_block else set()
+    # The epochs of every table this list has been read from, before its queries run.
+    before = _epochs(scope_tables | (entry[0].keys() if entry else set()))
+    if entry is not None:
+        held, text = entry
+        if not (held.keys() & dirty) and all(before.get(t) == e for t, e in held.items()):
+            return text, True
+    token = _reading.set(set())
+    try:
+        text, keep = build()
+        read = _reading.get()
+    finally:
+        _reading.reset(token)
+    if not read <= before.keys():
+        # Read from a table not watched before it was read: learn it; keep the next one.
+        cache.set(_scope_key(scope), frozenset(scope_tables | read), timeout=None)
+    elif keep and not (read & dirty) and _keepable(text, request):
+        cache.set(key, ({t: before[t] for t in read}, text), timeout=settings.LIST_CACHE_SECONDS)
+    return text, False
