@@ -17,7 +17,6 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.paginator import InvalidPage
 from django.db.models import Model, Q, QuerySet
-from django.template.loader import render_to_string
 from django.utils.http import urlencode
 from django.utils.translation import get_language, gettext
 from django.views.generic import ListView
@@ -188,7 +187,7 @@ class ListControlsMixin(CursorPaginationMixin):
         """The results region built from the database, and whether it may be kept."""
         self.object_list = self.get_queryset()
         self.page_context = self.get_context_data()
-        html = render_to_string(self.results_partial, self.page_context, self.request)
+        html = list_cache.render(self.results_partial, self.page_context, self.request)
         return html, not getattr(self, "cursor_refused", False)
 
     def paginate_queryset(self, queryset, page_size):

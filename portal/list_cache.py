@@ -34,6 +34,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -205,6 +206,15 @@ def _scope_key(scope: str) -> str:
 def _keepable(text: str, request) -> bool:
     nonce = getattr(request, "csp_nonce", "")
     return "csrfmiddlewaretoken" not in text and not (nonce and str(nonce) in text)
+
+
+def render(template_name: str, context: dict, request) -> str:
+    """A list's HTML from its view's context alone. The page's context processors are left
+    out: what they give (the unread notifications' count, above all) is not the list's, and
+    would be read again, and kept with it."""
+    membership = getattr(request.user, "membership", None)
+    own = {"request": request, "user": request.user, "current_membership": membership}
+    return render_to_string(template_name, {**own, **context})
 
 
 def html(request, scope: str, build: Callable[[], tuple[str, bool]], *, extra: tuple = ()):

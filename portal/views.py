@@ -13,7 +13,6 @@ from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -71,7 +70,7 @@ class DashboardView(SignedInMixin, TemplateView):
             context["audit_log_url"] = reverse(
                 "portal:organisation-audit", args=[membership.organisation.slug]
             )
-        return render_to_string("portal/dashboard_cards.html", context, self.request), True
+        return list_cache.render("portal/dashboard_cards.html", context, self.request), True
 
 
 class OrganisationListView(AccessListView):
