@@ -104,20 +104,29 @@ def _where(row: dict) -> str:
     return f"{row['path']}, {row['user']}"
 
 
+def _ceiling(name: str, rows: list[dict], key: str, limit: float, unit: str, target: str):
+    """A target that every row's `key` stays at or under `limit`: the worst, and how many
+    are over."""
+    worst = _worst(rows, key)
+    over = [r for r in rows if r[key] > limit]
+    measured = f"max {worst[key]}{unit} ({_where(worst)}); {len(over)} of {len(rows)} over"
+    return _target(name, target, measured, not over)
+
+
 def targets(result: dict, growth_rows: list[dict]) -> list[dict]:
     """Issue 16's targets (and issue 14's for the TAXII poll), each met, missed or n/a."""
     latency = result.get("latency", [])
     out = []
     lists = [r for r in latency if r["path"] in LIST_PATHS]
     if lists:
-        worst = _worst(lists, "p95_ms")
-        over = [r for r in lists if r["p95_ms"] > LIST_P95_MS]
         out.append(
-            _target(
+            _ceiling(
                 "every list page, HTML and API, every user: p95",
+                lists,
+                "p95_ms",
+                LIST_P95_MS,
+                " ms",
                 f"≤ {LIST_P95_MS} ms",
-                f"max {worst['p95_ms']} ms ({_where(worst)}); {len(over)} of {len(lists)} over",
-                not over,
             )
         )
     first = [r for r in latency if r["path"] == "resource library, first page"]
@@ -211,31 +220,17 @@ def targets(result: dict, growth_rows: list[dict]) -> list[dict]:
         )
     floor = result.get("floor", [])
     if floor:
-        worst = _worst(floor, "ratio_p50")
-        over = [r for r in floor if r["ratio_p50"] > DJANGO_FLOOR_LIMIT]
-        out.append(
-            _target(
-                "against the Django floor, every list page (p50)",
-                f"ours ≤ {DJANGO_FLOOR_LIMIT}x",
-                f"max {worst['ratio_p50']}x ({_where(worst)}); {len(over)} of {len(floor)} over",
-                not over,
-            )
+        # As served, then with nothing kept (portal.list_cache off): the access layer's own
+        # overhead, which a kept list hides.
+        sides = (
+            ("against the Django floor, every list page (p50)", "ratio_p50"),
+            ("built afresh (nothing kept) against the Django floor (p50)", "built_ratio_p50"),
         )
-        built = [r for r in floor if "built_ratio_p50" in r]
-        if built:
-            # The same pages with nothing kept (portal.list_cache off): the access layer's
-            # own overhead, which a cache hit hides.
-            worst = _worst(built, "built_ratio_p50")
-            over = [r for r in built if r["built_ratio_p50"] > DJANGO_FLOOR_LIMIT]
-            out.append(
-                _target(
-                    "built afresh (nothing kept) against the Django floor (p50)",
-                    f"ours ≤ {DJANGO_FLOOR_LIMIT}x",
-                    f"max {worst['built_ratio_p50']}x ({_where(worst)}); "
-                    f"{len(over)} of {len(built)} over",
-                    not over,
-                )
-            )
+        for name, key in sides:
+            rows = [r for r in floor if key in r]
+            if rows:
+                target = f"ours ≤ {DJANGO_FLOOR_LIMIT}x"
+                out.append(_ceiling(name, rows, key, DJANGO_FLOOR_LIMIT, "x", target))
     comparison = result.get("comparison", [])
     if comparison:
         worst = min(r["naive_over_ours"] for r in comparison)

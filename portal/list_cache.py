@@ -16,6 +16,9 @@ What makes a kept list safe is that it can never outlive what it was read from:
   day (grants lapse by the day), the host and the whole query; the HTML never holds a
   form token or a script nonce (an entry that would is not kept).
 
+What it cannot see is a write that does not pass through Django (psql, another program
+on the database): such a change shows once settings.LIST_CACHE_SECONDS have passed.
+
 The cache is shared by every worker only through Redis, so it is on with `REDIS_URL`
 (settings.LIST_CACHE) and off in the embedded default, where each process has its own
 memory and one worker's write could not reach another's entries.
@@ -126,8 +129,8 @@ class _Bump:
                 if not cache.add(key, time.time_ns(), timeout=None):
                     cache.incr(key)
         except Exception:
-            # The write has committed; the lists read from it stay cached until their
-            # timeout (settings' "fragments" TIMEOUT). Loud, because that is a stale window.
+            # The write has committed; the lists read from it stay kept until their timeout
+            # (settings.LIST_CACHE_SECONDS). Loud, because that is a stale window.
             logger.exception("Could not bump the list cache's epoch of %s", self.table)
 
 
