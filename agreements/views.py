@@ -46,7 +46,7 @@ ACTIONS = [
 class AgreementListView(AccessListView):
     model = Agreement
     shared_filter_bar = True
-    cache_results = True
+    keep_page = True
     filterset_class = AgreementFilter
     search_fields = ("reference", "title", "purpose")
     sort_options = {

@@ -102,7 +102,7 @@ def html_view(view_class):
     class FloorList(view_class):
         paginator_class = Paginator
         page_kwarg = PAGE_PARAM
-        cache_results = False  # the floor builds its page every time
+        keep_page = False  # the floor builds its page every time
 
         def get_queryset(self):
             rows = _rows(self.request)

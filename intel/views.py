@@ -58,7 +58,7 @@ class StixObjectListView(AccessListView):
 
     model = StixObject
     shared_filter_bar = True
-    cache_results = True
+    keep_page = True
     filterset_class = StixObjectFilter
     search_fields = ("name", "pattern", "description", "observable_values")
     sort_options = {

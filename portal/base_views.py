@@ -135,7 +135,22 @@ class CursorPaginationMixin:
         return context
 
 
-class ListControlsMixin(CursorPaginationMixin):
+class KeptPageMixin:
+    """A GET kept per person and query until a table it was read from is written
+    (portal.list_cache.page), when `keep_page` is set: for pages that depend only on who
+    asks, the query and the data, and that write nothing when they are read."""
+
+    keep_page = True
+
+    def get(self, request, *args, **kwargs):
+        view = super().get
+        if not self.keep_page:
+            return view(request, *args, **kwargs)
+        scope = f"{type(self).__module__}.{type(self).__qualname__}"
+        return list_cache.page(request, scope, lambda: view(request, *args, **kwargs))
+
+
+class ListControlsMixin(KeptPageMixin, CursorPaginationMixin):
     """Filter bar, search, sorting, pagination and htmx partial rendering for a list.
 
     Subclasses set `filterset_class` (optional), `search_fields`, `sort_options` (the public
@@ -157,43 +172,9 @@ class ListControlsMixin(CursorPaginationMixin):
     #: are fixed, not drawn from the person's data as an audit log's actions are), so that
     #: it is rendered once and kept in the "fragments" cache.
     shared_filter_bar = False
-    #: Whether the rendered results (count, rows, pagination) are kept per person and query
-    #: until a table they were read from is written (portal.list_cache). For lists whose
-    #: rows depend only on who asks, the query and the data: no form in a row.
-    cache_results = False
-
-    def get(self, request, *args, **kwargs):
-        if not self.cache_results:
-            return super().get(request, *args, **kwargs)
-        partial = bool(getattr(request, "htmx", False)) and not request.htmx.boosted
-        scope = f"{type(self).__module__}.{type(self).__qualname__}"
-        self.page_context = None
-        html, kept = list_cache.html(request, scope, self._render_results, extra=(partial,))
-        if kept:
-            # The page around the kept results: the filter bar's values, not its rows
-            # (nor the list's joins and annotations, which only the rows need).
-            self.results_kept = True
-            self.object_list = []
-            self.apply_controls(self.model._default_manager.all())
-            self.page_context = self.get_context_data()
-        context = {**self.page_context, "results_html": html}
-        if partial:
-            return self.response_class(
-                request=request, template=["components/kept_results.html"], context=context
-            )
-        return self.render_to_response(context)
-
-    def _render_results(self) -> tuple[str, bool]:
-        """The results region built from the database, and whether it may be kept."""
-        self.object_list = self.get_queryset()
-        self.page_context = self.get_context_data()
-        html = list_cache.render(self.results_partial, self.page_context, self.request)
-        return html, not getattr(self, "cursor_refused", False)
-
-    def paginate_queryset(self, queryset, page_size):
-        if getattr(self, "results_kept", False):
-            return None, None, [], False
-        return super().paginate_queryset(queryset, page_size)
+    #: Lists whose page depends only on who asks, the query and the data set it
+    #: (KeptPageMixin): no form in a row.
+    keep_page = False
 
     def apply_controls(self, queryset: QuerySet) -> QuerySet:
         """The filters, search and sort of the request on queryset. A list may apply them to

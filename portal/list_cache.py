@@ -27,6 +27,7 @@ memory and one worker's write could not reach another's entries.
 from __future__ import annotations
 
 import contextvars
+import functools
 import hashlib
 import logging
 import re
@@ -37,12 +38,14 @@ from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connections
-from django.template.loader import render_to_string
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 
-from portal import mfa
+from portal import mfa, notifications
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +189,7 @@ def _key(request, scope: str, extra: tuple) -> str:
         membership.organisation_id if membership else None,
         tuple(membership.roles) if membership else (),
         # Some roles act only once enrolled in two-factor authentication (portal.mfa).
-        mfa.is_enrolled(user),
+        tuple(mfa.roles_awaiting_enrolment(user)),
     )
     parts = (
         scope,
@@ -202,59 +205,167 @@ def _key(request, scope: str, extra: tuple) -> str:
     return "list:" + hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
+#: The tables each scope was last read from, as this process saw them (a hint: the cache's
+#: own copy is the one that counts).
+_scope_tables_seen: dict[str, frozenset[str]] = {}
+
+
 def _scope_key(scope: str) -> str:
     return f"list-tables:{scope}"
 
 
 def _keepable(text: str, request) -> bool:
-    nonce = getattr(request, "csp_nonce", "")
-    return "csrfmiddlewaretoken" not in text and not (nonce and str(nonce) in text)
-
-
-def render(template_name: str, context: dict, request) -> str:
-    """A list's HTML from its view's context alone. The page's context processors are left
-    out: what they give (the unread notifications' count, above all) is not the list's, and
-    would be read again, and kept with it."""
-    membership = getattr(request.user, "membership", None)
-    own = {"request": request, "user": request.user, "current_membership": membership}
-    return render_to_string(template_name, {**own, **context})
-
-
-def html(request, scope: str, build: Callable[[], tuple[str, bool]], *, extra: tuple = ()):
-    """(HTML, whether it was kept) for a list: kept, or built by `build`, which renders it
-    from a template and says whether it may be kept. `scope` names the list (its view);
-    `extra` is whatever else of the request the HTML depends on."""
-    text, kept = text_of(request, scope, build, extra=extra)
-    # A template's output, escaped as it was rendered: kept or not, it is the same HTML.
-    return mark_safe(text), kept  # noqa: S308
+    """Whether the text holds none of this request's secrets: no form token was handed out
+    while it was built (get_token marks the request so), and the script nonce is not in it."""
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False
+    nonce = request.__dict__.get("csp_nonce")
+    if type(nonce) is not str:  # isinstance() would make a lazy nonce: read the one made
+        nonce = request.__dict__.get("_csp_nonce")
+    return not (nonce and nonce in text)
 
 
 def text_of(
     request, scope: str, build: Callable[[], tuple[str, bool]], *, extra: tuple = ()
 ) -> tuple[str, bool]:
-    """(text, whether it was kept), as html() for a list rendered otherwise (the API's JSON)."""
+    """(text, whether it was kept) of a list or a page: kept, or built by `build`, which
+    returns it and says whether it may be kept. `scope` names the list (its view); `extra` is
+    whatever else of the request the text depends on."""
     if not enabled():
         return build()[0], False
     cache, key = _cache(), _key(request, scope, extra)
-    found = cache.get_many([key, _scope_key(scope)])
+    # One round trip in the common case: the entry, the scope's tables and the epochs of the
+    # tables this process last knew the scope by, read together (MGET is atomic).
+    guess = _scope_tables_seen.get(scope, frozenset())
+    found = cache.get_many([key, _scope_key(scope), *map(_epoch_key, guess)])
     entry, scope_tables = found.get(key), found.get(_scope_key(scope), frozenset())
+    _scope_tables_seen[scope] = scope_tables
     connection = connections["default"]
     dirty = _pending(connection) if connection.in_atomic_block else set()
     # The epochs of every table this list has been read from, before its queries run.
-    before = _epochs(scope_tables | (entry[0].keys() if entry else set()))
+    wanted = scope_tables | (entry[0].keys() if entry else set())
+    before = {t: found[_epoch_key(t)] for t in wanted if _epoch_key(t) in found}
+    if wanted - before.keys():
+        before.update(_epochs(wanted - before.keys()))
     if entry is not None:
         held, text = entry
         if not (held.keys() & dirty) and all(before.get(t) == e for t, e in held.items()):
             return text, True
     token = _reading.set(set())
+    # Whether a form token was handed out before the build is not the build's to answer for.
+    handed_out = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
     try:
         text, keep = build()
         read = _reading.get()
+        keep = keep and _keepable(text, request)
     finally:
         _reading.reset(token)
+        if handed_out:
+            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = handed_out
     if not read <= before.keys():
         # Read from a table not watched before it was read: learn it; keep the next one.
         cache.set(_scope_key(scope), frozenset(scope_tables | read), timeout=None)
-    elif keep and not (read & dirty) and _keepable(text, request):
+    elif keep and not (read & dirty):
         cache.set(key, ({t: before[t] for t in read}, text), timeout=settings.LIST_CACHE_SECONDS)
     return text, False
+
+
+# --- Kept pages -------------------------------------------------------------------------------
+# A whole page is kept as a list is, with what differs on every answer left as holes filled
+# in per request: the form token, the script nonce and the unread notifications' count. A
+# hole is a mark derived from SECRET_KEY, so no text a partner writes can be taken for one.
+
+HOLES = ("csrf", "nonce", "unread-menu", "unread-notices")
+_building_page: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "list_cache_building_page", default=False
+)
+
+
+@functools.cache
+def _holes(secret: str) -> dict[str, str]:
+    return {
+        name: "hole" + salted_hmac("portal.list_cache.hole", name, secret=secret).hexdigest()[:24]
+        for name in HOLES
+    }
+
+
+def hole(name: str) -> str:
+    return _holes(settings.SECRET_KEY)[name]
+
+
+def building_page() -> bool:
+    """Whether a page to keep is being rendered, so what differs per request is a hole."""
+    return _building_page.get()
+
+
+def page(request, scope: str, build: Callable[[], HttpResponseBase], *, extra: tuple = ()):
+    """The response of a GET, kept per person and query (text_of) until a table it was read
+    from is written. `build` answers it from the view. A page with a message waiting to be
+    shown is built and not kept (a message is shown once), and so is any answer but a 200."""
+    if not enabled() or request.method != "GET" or _messages_waiting(request):
+        return build()
+    built = []
+
+    def build_text() -> tuple[str, bool]:
+        response = _render_with_holes(request, build)
+        built.append(response)
+        if response.streaming:
+            return "", False
+        keep = response.status_code == 200 and not _messages_waiting(request)
+        return response.content.decode(response.charset), keep
+
+    text, _ = text_of(request, scope, build_text, extra=(*extra, *_page_variant(request)))
+    response = built[0] if built else HttpResponse()
+    if not response.streaming:
+        response.content = fill(text, request)
+    return response
+
+
+def fill(text: str, request) -> str:
+    """The page's holes filled in for this request."""
+    holes = _holes(settings.SECRET_KEY)
+    if holes["csrf"] in text:
+        text = text.replace(holes["csrf"], get_token(request))
+    if holes["nonce"] in text:
+        text = text.replace(holes["nonce"], str(request.csp_nonce))
+    for kind in ("menu", "notices"):
+        if holes[f"unread-{kind}"] in text:
+            text = text.replace(holes[f"unread-{kind}"], notifications.unread_badge(request, kind))
+    return text
+
+
+def _render_with_holes(request, build) -> HttpResponseBase:
+    nonce = request.__dict__.get("csp_nonce")
+    request.csp_nonce = hole("nonce")
+    building = _building_page.set(True)
+    try:
+        response = build()
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+    finally:
+        _building_page.reset(building)
+        if nonce is None:
+            del request.csp_nonce
+        else:
+            request.csp_nonce = nonce
+    return response
+
+
+def _page_variant(request) -> tuple:
+    """What of the request a page shows beyond the list key's: the person's names and their
+    organisation's (the layout shows them), and which htmx answer it is."""
+    user, membership = request.user, getattr(request.user, "membership", None)
+    organisation = membership.organisation if membership else None
+    htmx = getattr(request, "htmx", None)
+    return (
+        user.get_username(),
+        user.get_full_name(),
+        (organisation.name, organisation.slug, str(organisation.country)) if organisation else (),
+        bool(htmx),
+        bool(htmx and htmx.boosted),
+    )
+
+
+def _messages_waiting(request) -> bool:
+    storage = getattr(request, "_messages", None)
+    return storage is not None and len(storage) > 0

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext
 
 from portal import access, audit
 
@@ -72,13 +73,16 @@ class SessionTimeoutMiddleware:
         signed_in_at = session.setdefault(SIGNED_IN_AT, now)
         last_seen_at = session.get(LAST_SEEN_AT, signed_in_at)
         if now - signed_in_at > settings.SESSION_ABSOLUTE_TIMEOUT:
-            reason, note = "absolute_timeout", "Your session reached its maximum length."
+            reason, note = "absolute_timeout", gettext("Your session reached its maximum length.")
         elif now - last_seen_at > settings.SESSION_IDLE_TIMEOUT:
-            reason, note = "idle_timeout", "You were signed out after a period of inactivity."
+            reason, note = (
+                "idle_timeout",
+                gettext("You were signed out after a period of inactivity."),
+            )
         else:
             if now - last_seen_at >= LAST_SEEN_RESOLUTION or LAST_SEEN_AT not in session:
                 session[LAST_SEEN_AT] = now
             return
         request.sign_out_reason = reason
         logout(request)
-        messages.info(request, f"{note} Please sign in again.")
+        messages.info(request, f"{note} {gettext('Please sign in again.')}")

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from portal.models import Notification
 
@@ -40,3 +42,25 @@ def notify(
             ]
         )
     return len(recipients)
+
+
+def unread_count(request) -> int:
+    """The signed-in person's unread notifications, counted once per request."""
+    if not hasattr(request, "_unread_notifications"):
+        user = request.user
+        request._unread_notifications = (
+            user.notifications.filter(read_at__isnull=True).count() if user.is_authenticated else 0
+        )
+    return request._unread_notifications
+
+
+def unread_badge(request, kind: str) -> str:
+    """The count the top bar shows beside the menu button ("menu") or the notifications link
+    ("notices"), or nothing when all is read."""
+    count = unread_count(request)
+    if not count:
+        return ""
+    label = gettext("unread notifications") if kind == "menu" else gettext("unread")
+    return format_html(
+        ' <span class="count">{}<span class="visually-hidden"> {}</span></span>', count, label
+    )

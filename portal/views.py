@@ -28,7 +28,6 @@ from portal import (
     audit_words,
     dashboard,
     invitations,
-    list_cache,
     mfa,
     services,
     signing,
@@ -36,6 +35,7 @@ from portal import (
 from portal.base_views import (
     AccessListView,
     ChildListView,
+    KeptPageMixin,
     ListControlsMixin,
     ObjectAccessMixin,
     PublicMixin,
@@ -46,36 +46,29 @@ from portal.forms import InviteMemberForm, MemberRolesForm, TokenForm, add_servi
 from portal.models import Organisation
 
 
-class DashboardView(SignedInMixin, TemplateView):
+class DashboardView(SignedInMixin, KeptPageMixin, TemplateView):
     template_name = "portal/dashboard.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # The cards are the page's work; they are kept until what they read changes.
-        context["cards_html"] = list_cache.html(
-            self.request, "portal.dashboard", self._render_cards
-        )[0]
-        return context
-
-    def _render_cards(self) -> tuple[str, bool]:
         user = self.request.user
         cards = dashboard.cards_for(user)
-        context = {
-            "cards": cards,
-            "waiting_cards": [card for card in cards if not card.is_empty],
-            "empty_cards": [card for card in cards if card.is_empty],
-        }
+        context.update(
+            cards=cards,
+            waiting_cards=[card for card in cards if not card.is_empty],
+            empty_cards=[card for card in cards if card.is_empty],
+        )
         membership = getattr(user, "membership", None)
         if membership is not None and access.can(user, "view_history", membership.organisation):
             context["audit_log_url"] = reverse(
                 "portal:organisation-audit", args=[membership.organisation.slug]
             )
-        return list_cache.render("portal/dashboard_cards.html", context, self.request), True
+        return context
 
 
 class OrganisationListView(AccessListView):
     model = Organisation
-    cache_results = True
+    keep_page = True
     filterset_class = OrganisationFilter
     search_fields = ("name", "slug", "description")
     sort_options = {"name": "name", "-name": "-name", "country": "country", "kind": "kind"}
@@ -511,9 +504,9 @@ class TokenView(SignedInMixin, FormView):
     def form_valid(self, form):
         if form.cleaned_data["operation"] == "revoke":
             if services.revoke_api_token(actor=self.request.user):
-                messages.success(self.request, "Your API token was revoked.")
+                messages.success(self.request, gettext("Your API token was revoked."))
             else:
-                messages.info(self.request, "You had no API token.")
+                messages.info(self.request, gettext("You had no API token."))
             return HttpResponseRedirect(reverse("portal:profile"))
         token = services.rotate_api_token(actor=self.request.user)
         return self.render_to_response(

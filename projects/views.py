@@ -92,7 +92,7 @@ LIFECYCLE_ACTIONS = [
 class ProjectListView(AccessListView):
     model = Project
     shared_filter_bar = True
-    cache_results = True
+    keep_page = True
     filterset_class = ProjectFilter
     search_fields = ("acronym", "title", "summary")
     sort_options = {"acronym": "acronym", "start": "start_date", "end": "end_date"}

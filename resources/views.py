@@ -49,7 +49,7 @@ class ResourceListView(AccessListView):
 
     model = Resource
     shared_filter_bar = True
-    cache_results = True
+    keep_page = True
     filterset_class = ResourceFilter
     search_fields = ("title", "description")
     sort_options = {"newest": "-created_at", "title": "title", "tlp": "-tlp_rank"}

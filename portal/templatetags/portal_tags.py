@@ -7,7 +7,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.text import slugify
 
-from portal import feedback
+from portal import feedback, list_cache, notifications
 from portal import markdown as portal_markdown
 from portal.vocabulary import TLP
 
@@ -38,6 +38,15 @@ def status_badge(status: str, label: str = ""):
     """A status badge: the machine value picks its colour, the label is what people read.
     A tag rather than an included template: lists show one on every row."""
     return format_html('<span class="badge badge-{}">{}</span>', slugify(status), label or status)
+
+
+@register.simple_tag(takes_context=True)
+def unread_badge(context, kind: str):
+    """The unread notifications' count of the top bar (portal.notifications.unread_badge); a
+    hole while a page to keep is rendered, since the count is not the page's."""
+    if list_cache.building_page():
+        return list_cache.hole(f"unread-{kind}")
+    return notifications.unread_badge(context["request"], kind)
 
 
 @register.filter

@@ -3,12 +3,16 @@ share, an edit or a new grant is seen on the very next request, in the embedded 
 in Redis alike. These tests commit (transaction=True), as production does, because an
 epoch is bumped when a write's transaction commits."""
 
+import re
+
 import pytest
 from django.db import connection, transaction
+from django.middleware.csrf import get_token
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from portal import list_cache
+from portal import list_cache, notifications
 from resources import services
 from resources.models import Resource
 from tests.resources.conftest import new_resource, share_with_b
@@ -152,17 +156,83 @@ def test_every_kind_of_write_bumps_its_table_once_committed_and_a_rollback_none(
     assert epoch() == before
 
 
-def test_a_list_with_a_form_token_or_a_nonce_is_never_kept(rf, sharing, fragments):
+def test_a_list_built_with_a_form_token_or_a_nonce_in_it_is_never_kept(rf, sharing, fragments):
     request = rf.get(LIBRARY)
     request.user = sharing.a_pm
     request.csp_nonce = "n0nce-value"
 
-    def build(text):
-        return lambda: (text, True)
+    def with_token():
+        return f'<input name="csrfmiddlewaretoken" value="{get_token(request)}">', True
 
-    for text in ('<input name="csrfmiddlewaretoken" value="t">', "<script nonce=n0nce-value>"):
+    for build in (with_token, lambda: ("<script nonce=n0nce-value>", True)):
         for _ in range(3):
-            assert list_cache.text_of(request, "test.scope", build(text)) == (text, False)
+            assert list_cache.text_of(request, "test.scope", build)[1] is False
     for _ in range(2):
-        list_cache.text_of(request, "test.plain", build("<p>rows</p>"))
-    assert list_cache.text_of(request, "test.plain", build("other")) == ("<p>rows</p>", True)
+        list_cache.text_of(request, "test.plain", lambda: ("<p>rows</p>", True))
+    assert list_cache.text_of(request, "test.plain", lambda: ("other", True)) == (
+        "<p>rows</p>",
+        True,
+    )
+
+
+# --- Kept pages: what differs on every answer is filled in per request ------------------------
+
+_HX_TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+_NONCE = re.compile(r'<script [^>]*nonce="([^"]+)"')
+
+
+def test_a_kept_page_carries_a_form_token_and_a_nonce_of_its_own_request(sharing, fragments):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(sharing.b_member)
+    answers = [_kept(client, LIBRARY), _get(client, LIBRARY)[0]]
+    nonces = []
+    for answer in answers:
+        page = answer.content.decode()
+        assert not any(list_cache.hole(name) in page for name in list_cache.HOLES)
+        nonce = _NONCE.search(page).group(1)
+        assert f"'nonce-{nonce}'" in answer["Content-Security-Policy"]
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    # The token a kept page carries is good for the person's next form.
+    token = _HX_TOKEN.search(answers[1].content.decode()).group(1)
+    response = client.post("/notifications/read/", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 302
+
+
+def test_the_unread_count_of_a_kept_page_is_the_one_of_now(sharing, client, fragments):
+    client.force_login(sharing.b_member)
+    before = _kept(client, LIBRARY).content.decode()
+    assert 'class="count"' not in before
+    notifications.notify([sharing.b_member], kind="resource.shared", title="A new share")
+    after, kept = _get(client, LIBRARY)
+    assert kept
+    assert '<span class="count">1<span class="visually-hidden"> unread</span></span>' in (
+        after.content.decode()
+    )
+
+
+def test_a_waiting_message_is_shown_on_the_next_page_even_where_it_is_kept(
+    sharing, client, fragments
+):
+    client.force_login(sharing.b_member)
+    _kept(client, LIBRARY)
+    client.post("/notifications/read/")  # answers with a message for the next page
+    page, kept = _get(client, LIBRARY)
+    assert not kept
+    assert "0 notices marked as read." in page.content.decode()
+    assert "marked as read" not in client.get(LIBRARY).content.decode()
+    # A page that says something once (a link that led nowhere) is never kept either.
+    for _ in range(3):
+        page, kept = _get(client, f"{LIBRARY}?after=not-a-cursor")
+        assert not kept and "no longer leads anywhere" in page.content.decode()
+
+
+def test_a_renamed_person_or_organisation_shows_on_the_next_kept_page(sharing, client, fragments):
+    client.force_login(sharing.b_member)
+    _kept(client, "/")
+    sharing.b_member.first_name = "Renamed"
+    sharing.b_member.save()
+    sharing.b.name = "Borealis Renamed Centre"
+    sharing.b.save()
+    page = client.get("/").content.decode()
+    assert "Good to see you, Renamed" in page and "Borealis Renamed Centre" in page
