@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from portal import signing
+from portal import list_cache, signing
 from portal.models import AuditEvent, Organisation
 from portal.notifications import notify
 
@@ -168,6 +168,9 @@ def _append(
                 history_entry(event, actor_organisation.slug if actor_organisation else None),
             )
         event.save()
+        if event.history:
+            # The pages that show this history read it as its own part (audit_words.history).
+            list_cache.changed(f"{HISTORY_PART}{event.history}")
     return event
 
 
@@ -197,6 +200,10 @@ def canonical_json(event: AuditEvent) -> str:
 
 #: Events about these are in their organisation's history, as its page shows them.
 _ORGANISATION_CHILDREN = frozenset({"portal.membership"})
+
+
+#: The name an object's history goes by in the list cache (portal.list_cache.reading_as).
+HISTORY_PART = "audit-history:"
 
 
 def history_key(obj: Model) -> str:

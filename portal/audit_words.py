@@ -36,7 +36,7 @@ from django.utils.module_loading import autodiscover_modules
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
-from portal import access, audit
+from portal import access, audit, list_cache
 from portal.models import AuditEvent, Membership, Organisation, Role
 
 logger = logging.getLogger(__name__)
@@ -140,7 +140,10 @@ def history(reader, obj: Model, *, limit: int = 50) -> History:
         .annotate(count=Count("id"), last=Max("created_at"))
         .order_by()
     )
-    events = list(events)
+    # Read as the history's own part: a page that shows it is kept until an event joins it,
+    # not until any event at all is recorded.
+    with list_cache.reading_as(f"{audit.HISTORY_PART}{key}"):
+        events, own = list(events), list(own)
     words = Words(reader, events, here=key, shown=obj)
     lines = [words.line(event) for event in events]
     for row in own:

@@ -67,7 +67,10 @@ class ObjectAccessMixin(SignedInMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        self.object = self.get_object()
+        # A kept page (KeptPageMixin) loads its object while it is built, like everything else
+        # it shows, so that it is kept only as long as what the access check read.
+        if not (request.method == "GET" and getattr(self, "keep_page", False)):
+            self.object = self.get_object()
         return super().dispatch(request, *args, **kwargs)
 
     def get_access_queryset(self) -> QuerySet:

@@ -26,6 +26,7 @@ memory and one worker's write could not reach another's entries.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import hashlib
@@ -59,6 +60,10 @@ _TARGET = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', r
 #: The tables read while a list is being built (None when nothing is recorded).
 _reading: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
     "list_cache_reading", default=None
+)
+#: The parts of tables read meanwhile (reading_as), each with its epoch from before.
+_parts_read: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "list_cache_parts_read", default=None
 )
 
 
@@ -159,6 +164,31 @@ def _watch(execute, sql, params, many, context):
     return result
 
 
+def changed(part: str) -> None:
+    """Bump the epoch of a part of a table (one object's audit history, say) when the current
+    transaction commits: what was read of it through reading_as(part) is not served again."""
+    connection = connections["default"]
+    if not (connection.in_atomic_block and part in _pending(connection)):
+        connection.on_commit(_Bump(part))
+
+
+@contextlib.contextmanager
+def reading_as(part: str):
+    """The statements inside read only `part` of their tables (one object's audit history,
+    whose writer calls changed(part)): what is built from them is kept until that part
+    changes, not until anything at all is written to those tables."""
+    parts = _parts_read.get()
+    if parts is None:  # nothing is being kept
+        yield
+        return
+    parts.setdefault(part, _epochs([part])[part])  # before the statements run
+    tables = _reading.set(set())
+    try:
+        yield
+    finally:
+        _reading.reset(tables)
+
+
 def watch(sender, connection, **kwargs) -> None:
     """Install the watch on a new database connection (the connection_created signal)."""
     if _watch not in connection.execute_wrappers:
@@ -251,22 +281,24 @@ def text_of(
         held, text = entry
         if not (held.keys() & dirty) and all(before.get(t) == e for t, e in held.items()):
             return text, True
-    token = _reading.set(set())
+    token, parts_token = _reading.set(set()), _parts_read.set({})
     # Whether a form token was handed out before the build is not the build's to answer for.
     handed_out = request.META.pop("CSRF_COOKIE_NEEDS_UPDATE", None)
     try:
         text, keep = build()
-        read = _reading.get()
+        read, parts = _reading.get(), _parts_read.get()
         keep = keep and _keepable(text, request)
     finally:
         _reading.reset(token)
+        _parts_read.reset(parts_token)
         if handed_out:
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = handed_out
     if not read <= before.keys():
         # Read from a table not watched before it was read: learn it; keep the next one.
         cache.set(_scope_key(scope), frozenset(scope_tables | read), timeout=None)
-    elif keep and not (read & dirty):
-        cache.set(key, ({t: before[t] for t in read}, text), timeout=settings.LIST_CACHE_SECONDS)
+    elif keep and not ((read | parts.keys()) & dirty):
+        held = {**{t: before[t] for t in read}, **parts}
+        cache.set(key, (held, text), timeout=settings.LIST_CACHE_SECONDS)
     return text, False
 
 

@@ -35,7 +35,12 @@ from django.views.generic import DetailView, FormView, View
 
 from agreements.models import Agreement
 from portal import access, audit_words, feedback, reauth
-from portal.base_views import AccessListView, ObjectAccessMixin, RoleRequiredMixin
+from portal.base_views import (
+    AccessListView,
+    KeptPageMixin,
+    ObjectAccessMixin,
+    RoleRequiredMixin,
+)
 from portal.forms import ReauthenticationForm, add_service_errors
 from portal.models import Role
 from portal.vocabulary import TLP
@@ -235,10 +240,13 @@ class _Evidence:
         )
 
 
-class ProjectDetailView(ObjectAccessMixin, DetailView):
+class ProjectDetailView(ObjectAccessMixin, KeptPageMixin, DetailView):
     """The project page. It asks a fixed number of queries however many participants,
     reviewers, work packages, items and linked resources the project has: the consortium is
-    read once with the project, and every policy check and the access panel reuse it."""
+    read once with the project, and every policy check and the access panel reuse it.
+
+    It is kept per person until a table it was read from is written (KeptPageMixin), its
+    history until an event joins that history (audit_words.history)."""
 
     model = Project
     template_name = "projects/project_detail.html"
@@ -251,10 +259,6 @@ class ProjectDetailView(ObjectAccessMixin, DetailView):
             .with_consortium()
             .annotate(agreement_visible=_visible_through(self.request.user, "agreement", Agreement))
         )
-
-    def get(self, request, *args, **kwargs):
-        # ObjectAccessMixin has loaded the project through the access layer: not twice.
-        return self.render_to_response(self.get_context_data(object=self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -1,9 +1,12 @@
 """Shared fixtures: a small world of three nations, and helpers to sign people in."""
 
+import os
+import uuid
 from dataclasses import dataclass, field
 
 import pytest
 from django.core import mail
+from django.core.cache import caches
 from django.db import connection
 
 from portal.models import Organisation, Role
@@ -83,6 +86,40 @@ def _fresh_fragments():
     from django.core.cache import caches
 
     caches["fragments"].clear()
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def fragments(request, settings):
+    """The "fragments" cache in this process's memory (the embedded default), then in
+    Redis (as production and the benchmark run), under a key prefix of this test's own."""
+    if request.param == "memory":
+        yield caches["fragments"]
+        return
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    # Parallel workers and earlier runs never meet this test's keys.
+    prefix = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        **settings.CACHES,
+        "fragments": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+        },
+    }
+    yield caches["fragments"]
+    # Only this prefix's keys: clear() would empty the database other workers share.
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture

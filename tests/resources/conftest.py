@@ -1,10 +1,6 @@
 """Resource fixtures: an A-B agreement in force, and resources uploaded through the services."""
 
-import os
-import uuid
-
 import pytest
-from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from resources import services
@@ -60,37 +56,3 @@ def sharing(people, settings, tmp_path):
     people.extra["ab_agreement"] = sign_by_all(people, agreement)
     people.extra["storage_root"] = tmp_path / "private"
     return people
-
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def fragments(request, settings):
-    """The "fragments" cache in this process's memory (the embedded default), then in
-    Redis (as production and the benchmark run), under a key prefix of this test's own."""
-    if request.param == "memory":
-        yield caches["fragments"]
-        return
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
-    # Parallel workers and earlier runs never meet this test's keys.
-    prefix = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        **settings.CACHES,
-        "fragments": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-        },
-    }
-    yield caches["fragments"]
-    # Only this prefix's keys: clear() would empty the database other workers share.
-    keys = list(client.scan_iter(f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
