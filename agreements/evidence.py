@@ -37,6 +37,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from agreements import lifecycle, verifier
 from agreements.models import Agreement
@@ -73,16 +74,21 @@ def build_payload(agreement: Agreement) -> dict:
     """What the bundle signs and the certificate shows; refuses an agreement not yet signed."""
     if agreement.status not in lifecycle.SIGNED_STATES:
         raise ValidationError(
-            f"{agreement.label} is {agreement.get_status_display().lower()}: evidence is issued "
-            "only once every party has signed."
+            gettext(
+                "%(agreement)s is %(status)s: evidence is issued only once every party has signed."
+            )
+            % {"agreement": agreement.label, "status": agreement.get_status_display().lower()}
         )
     document = agreement.signed_document
     if document is None or _content_hash(document) != agreement.content_hash:
         # Cannot happen through the services (submit stores both together); refuse rather
         # than issue a bundle whose signatures do not cover its content.
         raise ValidationError(
-            f"{agreement.label} has no stored document matching its content hash "
-            f"{agreement.content_hash}; no evidence can be issued."
+            gettext(
+                "%(agreement)s has no stored document matching its content hash "
+                "%(content_hash)s; no evidence can be issued."
+            )
+            % {"agreement": agreement.label, "content_hash": agreement.content_hash}
         )
     signatures = agreement.signatures.filter(
         voided_at__isnull=True, content_hash=agreement.content_hash
@@ -133,8 +139,11 @@ def history(agreement: Agreement) -> tuple[str, list[dict]]:
     problems = _check_timeline({"history": {"key": key, "head": head}, "timeline": entries})
     if problems:
         raise ValidationError(
-            f"The history of {agreement.label} does not verify ({'; '.join(problems)}): no "
-            "evidence can be issued. Run `manage.py verify_audit`."
+            gettext(
+                "The history of %(agreement)s does not verify (%(problems)s): no "
+                "evidence can be issued. Run `manage.py verify_audit`."
+            )
+            % {"agreement": agreement.label, "problems": "; ".join(problems)}
         )
     return key, entries
 

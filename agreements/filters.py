@@ -16,11 +16,16 @@ AWAITING_PARTNERS = "partners"
 
 
 class AgreementFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=AgreementStatus.choices, empty_label="Any status")
-    kind = django_filters.ChoiceFilter(choices=AgreementKind.choices, empty_label="Any kind")
-    party = organisation_filter("Party", field_name="parties__organisation")
+    status = django_filters.ChoiceFilter(
+        choices=AgreementStatus.choices, empty_label=_("Any status")
+    )
+    kind = django_filters.ChoiceFilter(choices=AgreementKind.choices, empty_label=_("Any kind"))
+    party = organisation_filter(_("Party"), field_name="parties__organisation")
     expiring_within = django_filters.NumberFilter(
-        label="Expiring within (days)", method="filter_expiring_within", min_value=0, max_value=3650
+        label=_("Expiring within (days)"),
+        method="filter_expiring_within",
+        min_value=0,
+        max_value=3650,
     )
     awaiting = django_filters.ChoiceFilter(
         label=_("Awaiting"),

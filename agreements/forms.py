@@ -36,7 +36,7 @@ class AgreementForm(forms.ModelForm):
         choices=DataCategory.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="What may be shared under this agreement.",
+        help_text=_("What may be shared under this agreement."),
     )
 
     class Meta:
@@ -89,9 +89,9 @@ class AgreementForm(forms.ModelForm):
     def fieldsets(self):
         """The fields in the groups a reader expects: what, what may be shared, when."""
         groups = [
-            ("The agreement", ["title", "kind", "purpose", "parties", "body"]),
+            (_("The agreement"), ["title", "kind", "purpose", "parties", "body"]),
             (
-                "Data-sharing terms",
+                _("Data-sharing terms"),
                 [
                     "data_categories",
                     "tlp_ceiling",
@@ -104,7 +104,7 @@ class AgreementForm(forms.ModelForm):
                 ],
             ),
             (
-                "Dates and law",
+                _("Dates and law"),
                 [
                     "effective_from",
                     "expires_on",
@@ -127,7 +127,7 @@ class PartyForm(forms.ModelForm):
         to_field_name="username",  # a user's id would count every nation's accounts
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Members of your organisation who hold the signatory role.",
+        help_text=_("Members of your organisation who hold the signatory role."),
     )
 
     class Meta:
@@ -192,7 +192,7 @@ class ReasonForm(forms.Form):
 class TerminateForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
     effective_on = forms.DateField(
-        widget=DateInput, help_text="Today ends it at once; a later date schedules the end."
+        widget=DateInput, help_text=_("Today ends it at once; a later date schedules the end.")
     )
 
     def __init__(self, *args, **kwargs):

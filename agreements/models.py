@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import GroupGrant, Organisation, UserGrant, held_index
@@ -152,10 +153,15 @@ class Agreement(models.Model):
     def clean(self) -> None:
         unknown = set(self.data_categories or []) - set(DataCategory.values)
         if unknown:
-            raise ValidationError({"data_categories": f"Unknown categories: {sorted(unknown)}."})
+            raise ValidationError(
+                {
+                    "data_categories": gettext("Unknown categories: %(categories)s.")
+                    % {"categories": sorted(unknown)}
+                }
+            )
         if self.expires_on and self.effective_from and self.expires_on <= self.effective_from:
             raise ValidationError(
-                {"expires_on": "The expiry date must come after the effective date."}
+                {"expires_on": _("The expiry date must come after the effective date.")}
             )
 
     @property

@@ -3,6 +3,8 @@
 Also opens member lists (contacts) between the parties of a live agreement.
 """
 
+from django.utils.translation import gettext_lazy
+
 from agreements.models import (
     Agreement,
     AgreementGroupObjectPermission,
@@ -81,7 +83,7 @@ def is_party_member(user, agreement: Agreement) -> bool:
     return bool(m and agreement.parties.filter(organisation_id=m.organisation_id).exists())
 
 
-PM_ONLY = "Only a programme manager of a party can do this."
+PM_ONLY = gettext_lazy("Only a programme manager of a party can do this.")
 
 access.register(
     access.Policy(
@@ -89,7 +91,7 @@ access.register(
         group_grants=AgreementGroupObjectPermission,
         user_grants=AgreementUserObjectPermission,
         sources=[party_grants],
-        action_labels={"view": "See the agreement, its signatures and its history"},
+        action_labels={"view": gettext_lazy("See the agreement, its signatures and its history")},
         rules={
             "edit": access.Rule(is_party_programme_manager, PM_ONLY),
             "submit": access.Rule(is_party_programme_manager, PM_ONLY),
@@ -97,16 +99,22 @@ access.register(
             "amend": access.Rule(is_party_programme_manager, PM_ONLY),
             "sign": access.Rule(
                 is_designated_signatory,
-                "Only a designated signatory of a party can sign or decline this agreement.",
+                gettext_lazy(
+                    "Only a designated signatory of a party can sign or decline this agreement."
+                ),
                 role="signatory",
             ),
             "terminate": access.Rule(
                 is_party_signatory,
-                "Only a signatory of a party can terminate this agreement.",
+                gettext_lazy("Only a signatory of a party can terminate this agreement."),
                 role="signatory",
             ),
-            "view_history": access.Rule(is_party_member, "Only parties see the history."),
-            "view_access": access.Rule(is_party_member, "Only parties see who has access."),
+            "view_history": access.Rule(
+                is_party_member, gettext_lazy("Only parties see the history.")
+            ),
+            "view_access": access.Rule(
+                is_party_member, gettext_lazy("Only parties see who has access.")
+            ),
         },
     )
 )

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from agreements import content, lifecycle, policies
 from agreements.models import Agreement, AgreementStatus, Party, Signature
@@ -52,11 +53,14 @@ def create_agreement(*, actor, parties: Iterable[Organisation], **terms) -> Agre
     membership = _programme_manager(actor)
     parties = _unique(parties)
     if membership.organisation not in parties:
-        raise ValidationError({"parties": "Your own organisation must be one of the parties."})
+        raise ValidationError({"parties": _("Your own organisation must be one of the parties.")})
     _check_parties(parties)
     unknown = set(terms) - set(TERM_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            _("These fields cannot be set here: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
     for attempt in range(3):
         try:
             with transaction.atomic():
@@ -86,7 +90,10 @@ def update_draft(
     access.require(actor, "edit", agreement)
     unknown = set(terms) - set(TERM_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            _("These fields cannot be changed: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         agreement = _locked(agreement)
         lifecycle.machine.ensure(agreement, "edit")
@@ -110,7 +117,10 @@ def update_party(*, actor, party: Party, signatories: Iterable | None = None, **
     agreement = party.agreement
     unknown = set(details) - set(PARTY_FIELDS)
     if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            _("These fields cannot be changed: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         _locked(agreement)
         lifecycle.machine.ensure(agreement, "edit")
@@ -226,7 +236,10 @@ def sign(*, actor, agreement: Agreement, reauthentication: reauth.Reauthenticati
             raise AlreadySigned(already_signed_message(existing), code="already_signed")
         lifecycle.machine.ensure(agreement, "sign")
         if valid.count() >= party.required_signatures:
-            raise ValidationError(f"{party.organisation} has already given every signature needed.")
+            raise ValidationError(
+                _("%(organisation)s has already given every signature needed.")
+                % {"organisation": party.organisation}
+            )
         signature = Signature.objects.create(
             agreement=agreement,
             party=party,
@@ -285,7 +298,7 @@ def decline(
     reauth.require_recent(reauthentication)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Say why you decline, so the parties can fix it."})
+        raise ValidationError({"reason": _("Say why you decline, so the parties can fix it.")})
     with transaction.atomic():
         agreement = _locked(agreement)
         lifecycle.machine.apply(agreement, "decline")
@@ -313,17 +326,17 @@ def terminate(
     access.require(actor, "terminate", agreement)
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": "Give the reason for terminating."})
+        raise ValidationError({"reason": _("Give the reason for terminating.")})
     today = timezone.localdate()
     if effective_on < today:
-        raise ValidationError({"effective_on": "A termination cannot take effect in the past."})
+        raise ValidationError({"effective_on": _("A termination cannot take effect in the past.")})
     if agreement.expires_on and effective_on > agreement.expires_on:
-        raise ValidationError({"effective_on": "The agreement expires before that date anyway."})
+        raise ValidationError({"effective_on": _("The agreement expires before that date anyway.")})
     with transaction.atomic():
         agreement = _locked(agreement)
         lifecycle.machine.ensure(agreement, "terminate")
         if agreement.termination_effective_on:
-            raise ValidationError("A termination is already scheduled for this agreement.")
+            raise ValidationError(_("A termination is already scheduled for this agreement."))
         agreement.termination_reason = reason
         agreement.termination_effective_on = effective_on
         agreement.save()
@@ -385,7 +398,10 @@ def amend(*, actor, agreement: Agreement) -> Agreement:
         agreement = _locked(agreement)
         lifecycle.machine.ensure(agreement, "amend")
         if Agreement.objects.filter(supersedes=agreement).exists():
-            raise ValidationError(f"{agreement.label} already has an amendment in progress.")
+            raise ValidationError(
+                _("%(agreement)s already has an amendment in progress.")
+                % {"agreement": agreement.label}
+            )
         draft = Agreement(
             reference=agreement.reference,
             version=agreement.version + 1,
@@ -576,32 +592,42 @@ def _notify_parties(
 
 def _check_parties(parties: list[Organisation]) -> None:
     if len(parties) < 2:
-        raise ValidationError({"parties": "An agreement needs at least two parties."})
+        raise ValidationError({"parties": _("An agreement needs at least two parties.")})
     inactive = [o.name for o in parties if not o.is_active]
     if inactive:
-        raise ValidationError({"parties": f"Inactive organisations: {', '.join(inactive)}."})
+        raise ValidationError(
+            {"parties": _("Inactive organisations: %(names)s.") % {"names": ", ".join(inactive)}}
+        )
 
 
 def _check_ready_for_signature(agreement: Agreement) -> None:
     problems = []
     if not agreement.body.strip():
-        problems.append("The agreement has no text.")
+        problems.append(_("The agreement has no text."))
     parties = list(agreement.parties.select_related("organisation").prefetch_related("signatories"))
     if len(parties) < 2:
-        problems.append("An agreement needs at least two parties.")
+        problems.append(_("An agreement needs at least two parties."))
     short = [p for p in parties if len(p.signatories.all()) < p.required_signatures]
     for party in short:
         named = len(party.signatories.all())
         problems.append(
-            f"{party.organisation} needs {party.required_signatures} designated "
-            f"signator{'y' if party.required_signatures == 1 else 'ies'}; it has {named}."
+            ngettext(
+                "%(organisation)s needs %(count)s designated signatory; it has %(named)s.",
+                "%(organisation)s needs %(count)s designated signatories; it has %(named)s.",
+                party.required_signatures,
+            )
+            % {
+                "organisation": party.organisation,
+                "count": party.required_signatures,
+                "named": named,
+            }
         )
     if short:
         problems.append(
             _("Each party's own programme managers designate its signatories on its page.")
         )
     if agreement.expires_on and agreement.expires_on <= timezone.localdate():
-        problems.append("The expiry date has already passed.")
+        problems.append(_("The expiry date has already passed."))
     if problems:
         raise ValidationError(problems)
 
@@ -609,7 +635,7 @@ def _check_ready_for_signature(agreement: Agreement) -> None:
 def _replace_parties(actor, agreement: Agreement, parties: list[Organisation]) -> dict:
     _check_parties(parties)
     if actor.membership.organisation not in parties:
-        raise ValidationError({"parties": "Your own organisation must stay a party."})
+        raise ValidationError({"parties": _("Your own organisation must stay a party.")})
     current = {p.organisation_id: p for p in agreement.parties.all()}
     wanted = {o.pk: o for o in parties}
     for organisation_id in current.keys() - wanted.keys():
@@ -690,7 +716,7 @@ def _programme_manager(actor) -> Membership:
     if not (
         actor.is_authenticated and actor.is_active and membership and membership.programme_manager
     ):
-        raise PermissionDenied("Only programme managers draft agreements.")
+        raise PermissionDenied(_("Only programme managers draft agreements."))
     return membership
 
 

@@ -181,7 +181,9 @@ class AgreementCreateView(RoleRequiredMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Draft {agreement.reference} created.")
+        messages.success(
+            self.request, _("Draft %(reference)s created.") % {"reference": agreement.reference}
+        )
         return redirect(agreement)
 
 
@@ -194,8 +196,11 @@ class TransitionPageMixin:
         if not lifecycle.machine.allows(self.object, self.transition):
             messages.info(
                 request,
-                f"{self.object.label} is {self.object.get_status_display().lower()}: "
-                f"this is not possible now.",
+                _("%(agreement)s is %(status)s: this is not possible now.")
+                % {
+                    "agreement": self.object.label,
+                    "status": self.object.get_status_display().lower(),
+                },
             )
             return redirect(self.object)
         return super().get(request, *args, **kwargs)
@@ -224,7 +229,7 @@ class AgreementEditView(TransitionPageMixin, ObjectAccessMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, "Draft saved.")
+        messages.success(self.request, _("Draft saved."))
         return redirect(agreement)
 
 
@@ -267,7 +272,10 @@ class PartyEditView(TransitionPageMixin, ObjectAccessMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Details of {self.party.organisation} saved.")
+        messages.success(
+            self.request,
+            _("Details of %(organisation)s saved.") % {"organisation": self.party.organisation},
+        )
         return redirect(self.object)
 
 
@@ -503,7 +511,10 @@ class AmendView(AgreementActionView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Amendment {amendment.label} opened as a draft.")
+        messages.success(
+            self.request,
+            _("Amendment %(amendment)s opened as a draft.") % {"amendment": amendment.label},
+        )
         return redirect(amendment)
 
 
@@ -539,7 +550,7 @@ class CertificateView(ObjectAccessMixin, DetailView):
 
 def _download(agreement, build, content_type: str, suffix: str, request):
     if agreement.status not in lifecycle.SIGNED_STATES:
-        messages.error(request, "Evidence exists once every party has signed.")
+        messages.error(request, _("Evidence exists once every party has signed."))
         return redirect(agreement)
     try:
         body = build(agreement)

@@ -7,6 +7,7 @@ Only the owner's programme managers share and revoke; recipients never pass obje
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from intel.models import (
     IntelShare,
@@ -42,17 +43,22 @@ access.register(
         group_grants=StixObjectGroupObjectPermission,
         user_grants=StixObjectUserObjectPermission,
         everyone=lambda user: Q(tlp=TLP.CLEAR),
-        everyone_reason="TLP:CLEAR: disclosure is not limited.",
+        everyone_reason=gettext_lazy("TLP:CLEAR: disclosure is not limited."),
         sources=[owner_grants, share_grants],
         naming=lambda user: StixObject.objects.filter(shares__recipient_users=user),
-        action_labels={"view": "See it and receive it over TAXII"},
+        action_labels={"view": gettext_lazy("See it and receive it over TAXII")},
         rules={
             "share": access.Rule(is_owner_programme_manager, OWNER_PM),
             "sight": access.Rule(
-                is_active_member, "Only members of an active organisation report sightings."
+                is_active_member,
+                gettext_lazy("Only members of an active organisation report sightings."),
             ),
-            "view_access": access.Rule(is_owner_member, "Only the owner sees who has access."),
-            "view_history": access.Rule(is_owner_member, "Only the owner sees the history."),
+            "view_access": access.Rule(
+                is_owner_member, gettext_lazy("Only the owner sees who has access.")
+            ),
+            "view_history": access.Rule(
+                is_owner_member, gettext_lazy("Only the owner sees the history.")
+            ),
         },
     )
 )

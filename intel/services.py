@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Min, QuerySet
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from agreements import services as agreement_services
 from agreements.models import Agreement
@@ -90,7 +90,7 @@ def import_objects(
         c.data["type"] not in FEEDBACK_TYPES for c in checked
     ):
         raise PermissionDenied(
-            "Only programme managers add intelligence; anyone reports sightings."
+            gettext("Only programme managers add intelligence; anyone reports sightings.")
         )
     if failures and not partial:
         raise stix.BundleRefused([f"{sid}: {why}" for sid, why in failures])
@@ -155,7 +155,7 @@ def create_indicator(
     if problems:
         raise ValidationError({"pattern": problems})
     if valid_until is not None and valid_until <= valid_from:
-        raise ValidationError({"valid_until": "Valid until must be after valid from."})
+        raise ValidationError({"valid_until": gettext("Valid until must be after valid from.")})
     now = stix.timestamp(timezone.now())
     data = {
         "type": "indicator",
@@ -200,9 +200,9 @@ def report_sighting(
     other object. Unless anonymous, it names the organisation where it was seen."""
     access.require(actor, "sight", sighted)
     if not 1 <= count <= 999_999_999:
-        raise ValidationError({"count": "Count is between 1 and 999,999,999."})
+        raise ValidationError({"count": gettext("Count is between 1 and 999,999,999.")})
     if first_seen and last_seen and last_seen < first_seen:
-        raise ValidationError({"last_seen": "Last seen cannot be before first seen."})
+        raise ValidationError({"last_seen": gettext("Last seen cannot be before first seen.")})
     owner = actor.membership.organisation
     now = stix.timestamp(timezone.now())
     data = {
@@ -263,9 +263,14 @@ def share_object(
         notify(
             _programme_managers(recipient) if obj.tlp != TLP.RED else people,
             kind="intel.shared",
-            title=f"{obj.owner} shared {len(shares)} intelligence object"
-            f"{'s' if len(shares) > 1 else ''} with you",
-            body=f"Under {agreement.label}: “{obj}”.",
+            title=ngettext(
+                "%(organisation)s shared %(count)s intelligence object with you",
+                "%(organisation)s shared %(count)s intelligence objects with you",
+                len(shares),
+            )
+            % {"organisation": obj.owner, "count": len(shares)},
+            body=gettext("Under %(agreement)s: “%(object)s”.")
+            % {"agreement": agreement.label, "object": obj},
             url=obj.get_absolute_url(),
             actor=actor,
         )
@@ -283,7 +288,7 @@ def referenced_objects(obj: StixObject) -> list[StixObject]:
 def reference_problem(ref: StixObject, report: StixObject, agreement, recipient) -> str | None:
     """Why a referenced object would not go along with its report's share; None if it would."""
     if ref.tlp == TLP.RED and report.tlp != TLP.RED:
-        return "TLP:RED goes to named people only: share it on its own."
+        return gettext("TLP:RED goes to named people only: share it on its own.")
     return sharing_problem(ref, agreement, recipient) or _already_shared(ref, recipient)
 
 
@@ -406,7 +411,7 @@ def revoke_share(*, actor, share: IntelShare, reason: str = "") -> IntelShare:
             .get(pk=share.pk)
         )
         if share.status == ShareStatus.REVOKED:
-            raise ValidationError("This share is already revoked.")
+            raise ValidationError(gettext("This share is already revoked."))
         _end(share, ShareStatus.REVOKED, actor=actor, reason=reason or "Revoked by the owner")
         audit.record(
             actor,
@@ -724,7 +729,7 @@ def _already_shared(obj: StixObject, recipient: Organisation) -> str | None:
     if IntelShare.objects.filter(
         object=obj, recipient=recipient, status=ShareStatus.ACTIVE
     ).exists():
-        return f"It is already shared with {recipient}."
+        return gettext("It is already shared with %(organisation)s.") % {"organisation": recipient}
     return None
 
 
@@ -819,7 +824,7 @@ def _suspend_unfit_shares(obj: StixObject, *, actor) -> None:
     ):
         problem = sharing_problem(obj, share.agreement, share.recipient)
         if problem is None and obj.tlp == TLP.RED and not share.recipient_users.exists():
-            problem = "TLP:RED needs named recipients; this share names none."
+            problem = gettext("TLP:RED needs named recipients; this share names none.")
         if problem:
             _end(share, ShareStatus.SUSPENDED, actor=actor, reason=problem)
             audit.record(actor, "intel.share_suspended", obj, share=share.pk, reason=problem)
@@ -907,9 +912,9 @@ def _require_collection_writer(actor, membership: Membership, agreement: Agreeme
         ),
     ).exists()
     if not is_party:
-        raise PermissionDenied("Only parties to a live agreement add to its collection.")
+        raise PermissionDenied(gettext("Only parties to a live agreement add to its collection."))
     if not membership.programme_manager:
-        raise PermissionDenied("Only programme managers add intelligence to a collection.")
+        raise PermissionDenied(gettext("Only programme managers add intelligence to a collection."))
 
 
 def _refused_positions(objects: list, failures: list[tuple[str, str]]) -> dict[int, str]:
@@ -957,7 +962,7 @@ def _active_membership(actor) -> Membership:
         and membership is not None
         and membership.organisation.is_active
     ):
-        raise PermissionDenied("Only members of an active organisation add intelligence.")
+        raise PermissionDenied(gettext("Only members of an active organisation add intelligence."))
     return membership
 
 

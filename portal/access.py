@@ -32,6 +32,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_migrate
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portal import audit, mfa
 
@@ -512,7 +513,11 @@ def explain(obj: Model) -> list[dict]:
         and policy.model._default_manager.filter(policy.everyone(None), pk=obj.pk).exists()
     ):
         rows.append(
-            {"who": "Every signed-in user", "action": "view", "why": policy.everyone_reason}
+            {
+                "who": gettext("Every signed-in user"),
+                "action": "view",
+                "why": policy.everyone_reason,
+            }
         )
     grants = sorted(desired_grants(obj), key=lambda g: (g.action, g.group_id or 0, g.user_id or 0))
     unnamed = [g for g in grants if not g.who]
@@ -526,7 +531,11 @@ def explain(obj: Model) -> list[dict]:
         elif grant.group_id:
             group = groups[grant.group_id]
             organisation = getattr(group, "organisation", None)
-            who = f"Members of {organisation}" if organisation else group.name
+            who = (
+                gettext("Members of %(organisation)s") % {"organisation": organisation}
+                if organisation
+                else group.name
+            )
         else:
             who = users[grant.user_id].get_full_name() or users[grant.user_id].get_username()
         label = policy.action_labels.get(grant.action, grant.action)

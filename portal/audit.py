@@ -34,6 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portal import list_cache, signing
 from portal.models import AuditEvent, Organisation
@@ -351,13 +352,15 @@ def raise_chain_alarm(report: ChainReport) -> AuditEvent | None:
         notify(
             staff,
             kind="audit.chain_broken",
-            title=f"Audit trail broken at event #{report.bad_event_id}",
-            body=(
-                f"The audit trail's hash chain no longer verifies at event "
-                f"#{report.bad_event_id}: {report.reason}. Someone changed the trail outside "
+            title=gettext("Audit trail broken at event #%(event)s")
+            % {"event": report.bad_event_id},
+            body=gettext(
+                "The audit trail's hash chain no longer verifies at event "
+                "#%(event)s: %(reason)s. Someone changed the trail outside "
                 "the portal. Run `manage.py verify_audit`, and compare with a kept chain head "
                 "(`manage.py verify_audit --head FILE`) to see whether history was rewritten."
-            ),
+            )
+            % {"event": report.bad_event_id, "reason": report.reason},
         )
     return alert
 

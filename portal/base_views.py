@@ -47,7 +47,9 @@ class RoleRequiredMixin(SignedInMixin):
 
     @property
     def role_denied_message(self) -> str:
-        return f"This page is for {Role(self.required_role).label.lower()}s."
+        return gettext("This page is for %(role)ss.") % {
+            "role": Role(self.required_role).label.lower()
+        }
 
 
 class PublicMixin:

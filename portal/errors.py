@@ -8,6 +8,7 @@ protocol's error format too.
 from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.translation import gettext
 from django.views import defaults
 
 #: Path prefix -> a function of the request returning that protocol's 404 response.
@@ -21,13 +22,13 @@ def _wants_json(request) -> bool:
 def bad_request(request, exception=None):
     # A body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields, a bad host: never say which.
     if _wants_json(request):
-        message = "The request could not be read: it is too large or malformed."
+        message = gettext("The request could not be read: it is too large or malformed.")
         return JsonResponse({"message": message, "code": "bad_request"}, status=400)
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception=None):
-    message = str(exception) if exception and str(exception) else "You may not do this."
+    message = str(exception) if exception and str(exception) else gettext("You may not do this.")
     if _wants_json(request):
         return JsonResponse({"message": message, "code": "permission_denied"}, status=403)
     return render(request, "403.html", {"message": message}, status=403)

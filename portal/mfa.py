@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.utils.translation import gettext
 
 from portal.models import Role
 
@@ -73,11 +74,11 @@ def may_act_as(user, role: str) -> bool:
 
 
 def role_label(role: str) -> str:
-    return "platform staff" if role == STAFF else str(Role(role).label).lower()
+    return gettext("platform staff") if role == STAFF else str(Role(role).label).lower()
 
 
 def enrolment_message(role: str) -> str:
-    return (
-        f"Acting as {role_label(role)} needs two-factor authentication. Set up an "
+    return gettext(
+        "Acting as %(role)s needs two-factor authentication. Set up an "
         "authenticator app or a passkey from your profile page, then try again."
-    )
+    ) % {"role": role_label(role)}

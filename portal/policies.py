@@ -2,6 +2,7 @@
 itself (and, through later apps, its partners), member management for its admins."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from portal import access
 from portal.models import (
@@ -40,21 +41,27 @@ access.register(
         grant_actions=frozenset({"view", "view_members"}),
         # The directory (name, country, kind) is open to every signed-in user.
         everyone=lambda user: Q(is_active=True),
-        everyone_reason="The directory entry (name, country, kind) is public to the portal.",
-        action_labels={"view": "See the directory entry", "view_members": "See the member list"},
+        everyone_reason=gettext_lazy(
+            "The directory entry (name, country, kind) is public to the portal."
+        ),
+        action_labels={
+            "view": gettext_lazy("See the directory entry"),
+            "view_members": gettext_lazy("See the member list"),
+        },
         sources=[own_organisation_grants],
         rules={
             "view_history": access.Rule(
                 is_org_admin_of,
-                "Only this organisation's admins can see its history.",
+                gettext_lazy("Only this organisation's admins can see its history."),
                 role="org_admin",
             ),
             "view_access": access.Rule(
-                is_member_of, "Only this organisation's members can see who has access."
+                is_member_of,
+                gettext_lazy("Only this organisation's members can see who has access."),
             ),
             "manage_members": access.Rule(
                 is_org_admin_of,
-                "Only this organisation's admins can manage its members.",
+                gettext_lazy("Only this organisation's admins can manage its members."),
                 role="org_admin",
             ),
         },

@@ -17,6 +17,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from portal import audit, throttle
 
@@ -52,16 +53,16 @@ def reauthenticate(user, *, password: str, otp: str = "") -> Reauthentication:
     throttle.check(SCOPE, user=user, ip=ip)
     if not password or not user.check_password(password):
         _failed(user, ip, "password")
-        raise ValidationError({"password": "The password is not correct."})
+        raise ValidationError({"password": gettext("The password is not correct.")})
     totp = totp_authenticator(user)
     if totp is None:
         throttle.succeeded(SCOPE, user=user, ip=ip)
         return Reauthentication(timezone.now(), "password")
     if not otp:
-        raise ValidationError({"otp": "Enter the code from your authenticator app."})
+        raise ValidationError({"otp": gettext("Enter the code from your authenticator app.")})
     if not code_is_valid(totp, otp):
         _failed(user, ip, "otp")
-        raise ValidationError({"otp": "The code is not valid, or was already used."})
+        raise ValidationError({"otp": gettext("The code is not valid, or was already used.")})
     throttle.succeeded(SCOPE, user=user, ip=ip)
     return Reauthentication(timezone.now(), "password+totp")
 
@@ -70,7 +71,9 @@ def require_recent(reauthentication: Reauthentication | None) -> Reauthenticatio
     """Refuse unless the person re-authenticated within the configured window (5 minutes)."""
     window = datetime.timedelta(seconds=settings.ACCOUNT_REAUTHENTICATION_TIMEOUT)
     if reauthentication is None or timezone.now() - reauthentication.at > window:
-        raise PermissionDenied("Confirm your password (and code) again: it has been too long.")
+        raise PermissionDenied(
+            gettext("Confirm your password (and code) again: it has been too long.")
+        )
     return reauthentication
 
 

@@ -82,7 +82,10 @@ def update_organisation(*, actor, organisation: Organisation, **changes) -> Orga
     editable = {"name", "country", "kind", "website", "description", "is_active"}
     unknown = set(changes) - editable
     if unknown:
-        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("These fields cannot be changed here: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
         before = {name: getattr(organisation, name) for name in changes}
@@ -132,7 +135,7 @@ def invite_member(
     email = email.strip()
     username = username.strip() or invitations.suggest_username(first_name, last_name, email)
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": "This username is already taken."})
+        raise ValidationError({"username": gettext("This username is already taken.")})
     owner = User.objects.filter(email__iexact=email).select_related("membership").first()
     if owner is not None:
         if actor.is_staff:
@@ -246,14 +249,16 @@ def deactivate_member(*, actor, membership: Membership) -> Membership:
     organisation = membership.organisation
     _require_member_manager(actor, organisation)
     if membership.user_id == actor.pk:
-        raise ValidationError("You cannot deactivate your own account.")
+        raise ValidationError(gettext("You cannot deactivate your own account."))
     with transaction.atomic():
         membership = (
             Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
         )
         user = membership.user
         if not user.is_active:
-            raise ValidationError(f"{user.get_username()} is already deactivated.")
+            raise ValidationError(
+                gettext("%(username)s is already deactivated.") % {"username": user.get_username()}
+            )
         if membership.org_admin:
             _ensure_another_admin(membership)
         user.is_active = False
@@ -282,7 +287,9 @@ def reactivate_member(*, actor, membership: Membership) -> Membership:
         )
         user = membership.user
         if user.is_active:
-            raise ValidationError(f"{user.get_username()} is already active.")
+            raise ValidationError(
+                gettext("%(username)s is already active.") % {"username": user.get_username()}
+            )
         user.is_active = True
         user.save(update_fields=["is_active"])
         access.sync_membership(user)
@@ -427,18 +434,22 @@ def issue_api_token(*, request, username: str, password: str, otp: str = "") -> 
     user = authenticate(request, username=username, password=password)
     if user is None:  # authenticate() has recorded the failed sign-in
         throttle.failed(throttle.SIGN_IN, login=username, ip=ip)
-        raise ValidationError("The username or password is not correct.")
+        raise ValidationError(gettext("The username or password is not correct."))
     totp = reauth.totp_authenticator(user)
     if totp is None and mfa.is_enrolled(user):
         raise ValidationError(
-            "This account signs in with a passkey: create its API token on your profile page."
+            gettext(
+                "This account signs in with a passkey: create its API token on your profile page."
+            )
         )
     if totp is not None and not reauth.code_is_valid(totp, otp):
         throttle.failed(throttle.SIGN_IN, login=username, ip=ip)
         user_login_failed.send(
             sender=__name__, credentials={"username": username}, request=request, reason="otp"
         )
-        raise ValidationError({"otp": "The authenticator code is missing, wrong or already used."})
+        raise ValidationError(
+            {"otp": gettext("The authenticator code is missing, wrong or already used.")}
+        )
     throttle.succeeded(throttle.SIGN_IN, login=username, ip=ip, user=user)
     return rotate_api_token(actor=user)
 
@@ -495,13 +506,13 @@ def mark_notification_read(*, actor, notification_id: int):
 
 def _require_active(actor) -> None:
     if not (actor and actor.is_authenticated and actor.is_active):
-        raise PermissionDenied("Sign in first.")
+        raise PermissionDenied(gettext("Sign in first."))
 
 
 def _require_staff(actor) -> None:
     _require_active(actor)
     if not actor.is_staff:
-        raise PermissionDenied("Only platform staff can manage organisations.")
+        raise PermissionDenied(gettext("Only platform staff can manage organisations."))
     if not mfa.may_act_as(actor, mfa.STAFF):
         raise PermissionDenied(mfa.enrolment_message(mfa.STAFF))
 
@@ -519,7 +530,9 @@ def _clean_roles(roles: Iterable[str]) -> set[str]:
     roles = set(roles)
     unknown = roles - set(Role.values)
     if unknown:
-        raise ValidationError(f"Unknown roles: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("Unknown roles: %(roles)s.") % {"roles": ", ".join(sorted(unknown))}
+        )
     return roles
 
 
@@ -558,7 +571,9 @@ def _ensure_another_admin(membership: Membership) -> None:
     ).exclude(pk=membership.pk)
     if not others.exists():
         raise ValidationError(
-            "An organisation needs at least one active admin. Make someone else an admin first."
+            gettext(
+                "An organisation needs at least one active admin. Make someone else an admin first."
+            )
         )
 
 

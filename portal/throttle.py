@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.translation import gettext
 
 #: Password guesses against an account are one threat whichever door they come through: the
 #: web sign-in, the admin (which sends staff to it) and API token creation share this scope.
@@ -52,8 +53,13 @@ class Throttled(PermissionDenied):
     @property
     def message(self) -> str:
         minutes = math.ceil(self.retry_after / 60)
-        when = "in a minute" if minutes <= 1 else f"in {minutes} minutes"
-        return f"Too many failed attempts. For your account's safety, try again {when}."
+        if minutes <= 1:
+            return gettext(
+                "Too many failed attempts. For your account's safety, try again in a minute."
+            )
+        return gettext(
+            "Too many failed attempts. For your account's safety, try again in %(minutes)s minutes."
+        ) % {"minutes": minutes}
 
 
 def limits() -> dict[str, Limit]:

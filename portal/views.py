@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -194,10 +193,13 @@ class OrganisationAuditView(ChildListView):
         context.update(
             entries=audit_log.entries(self.request.user, context["object_list"], fold=True),
             query_without_page=query.urlencode(),
-            title=f"Audit log of {self.object.name}",
-            empty_title="No events yet",
-            empty_text="Sign-ins, changes and refused access concerning "
-            f"{self.object.name} appear here as they happen.",
+            title=gettext("Audit log of %(organisation)s") % {"organisation": self.object.name},
+            empty_title=gettext("No events yet"),
+            empty_text=gettext(
+                "Sign-ins, changes and refused access concerning %(organisation)s appear here "
+                "as they happen."
+            )
+            % {"organisation": self.object.name},
         )
         return context
 
@@ -514,7 +516,7 @@ class TokenView(SignedInMixin, FormView):
         )
 
     def form_invalid(self, form):
-        messages.error(self.request, "Choose whether to rotate or revoke your token.")
+        messages.error(self.request, gettext("Choose whether to rotate or revoke your token."))
         return HttpResponseRedirect(reverse("portal:profile"))
 
 
@@ -534,7 +536,13 @@ class SignOutEverywhereView(SignedInMixin, View):
         request.sign_out_reason = "signed_out_everywhere"
         logout(request)  # this browser's session may predate session tracking
         messages.success(
-            request, f"You were signed out everywhere ({ended} session{pluralize(ended)} ended)."
+            request,
+            ngettext(
+                "You were signed out everywhere (%(count)s session ended).",
+                "You were signed out everywhere (%(count)s sessions ended).",
+                ended,
+            )
+            % {"count": ended},
         )
         return redirect(settings.LOGIN_URL)
 

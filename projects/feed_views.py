@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from django.views.generic import View
 
 from portal import feedback
@@ -47,26 +48,30 @@ class CalendarFeedManageView(SignedInMixin, View):
             calendar_feed.create_calendar_feed(actor=request.user)
             messages.success(
                 request,
-                "Your calendar address is ready. Keep it secret: anyone who has it sees "
-                "your due dates.",
+                gettext(
+                    "Your calendar address is ready. Keep it secret: anyone who has it sees "
+                    "your due dates."
+                ),
                 extra_tags=here,
             )
         elif operation == "rotate":
             calendar_feed.rotate_calendar_feed(actor=request.user)
             messages.success(
                 request,
-                "Your calendar address was replaced; the old one no longer works.",
+                gettext("Your calendar address was replaced; the old one no longer works."),
                 extra_tags=here,
             )
         elif operation == "revoke":
             if calendar_feed.revoke_calendar_feed(actor=request.user):
-                messages.success(request, "Your calendar address was revoked.", extra_tags=here)
+                messages.success(
+                    request, gettext("Your calendar address was revoked."), extra_tags=here
+                )
             else:
-                messages.info(request, "You had no calendar address.", extra_tags=here)
+                messages.info(request, gettext("You had no calendar address."), extra_tags=here)
         else:
             messages.error(
                 request,
-                "Choose whether to create, rotate or revoke your address.",
+                gettext("Choose whether to create, rotate or revoke your address."),
                 extra_tags=here,
             )
         return feedback.redirect_to("portal:profile", CALENDAR_ANCHOR)

@@ -20,11 +20,14 @@ AWAITING_MY_REVIEW = "awaiting_me"
 
 
 class ProjectFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ProjectStatus.choices, empty_label="Any status")
-    kind = django_filters.ChoiceFilter(choices=ProjectKind.choices, empty_label="Any kind")
-    participant = organisation_filter("Participant", field_name="participants__organisation")
+    status = django_filters.ChoiceFilter(choices=ProjectStatus.choices, empty_label=_("Any status"))
+    kind = django_filters.ChoiceFilter(choices=ProjectKind.choices, empty_label=_("Any kind"))
+    participant = organisation_filter(_("Participant"), field_name="participants__organisation")
     health = django_filters.ChoiceFilter(
-        label="Health", choices=HEALTH_CHOICES, method="filter_health", empty_label="Any health"
+        label=_("Health"),
+        choices=HEALTH_CHOICES,
+        method="filter_health",
+        empty_label=_("Any health"),
     )
     review = django_filters.ChoiceFilter(
         label=_("Review"),

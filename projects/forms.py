@@ -75,16 +75,16 @@ class ProjectDetailsForm(GroupedForm, forms.ModelForm):
             "exercise_end",
         ]
         labels = {
-            "required_acceptances": "Acceptances needed",
-            "exercise_start": "Exercise starts (UTC)",
-            "exercise_end": "Exercise ends (UTC)",
+            "required_acceptances": gettext_lazy("Acceptances needed"),
+            "exercise_start": gettext_lazy("Exercise starts (UTC)"),
+            "exercise_end": gettext_lazy("Exercise ends (UTC)"),
         }
         help_texts = {
-            "summary": "Markdown. Every participant and reviewer reads it.",
-            "required_acceptances": (
+            "summary": gettext_lazy("Markdown. Every participant and reviewer reads it."),
+            "required_acceptances": gettext_lazy(
                 "How many reviewers must accept the same submission of a milestone or deliverable."
             ),
-            "scenario": "Markdown. The exercise's storyline, for every participant.",
+            "scenario": gettext_lazy("Markdown. The exercise's storyline, for every participant."),
         }
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 5}),
@@ -96,10 +96,13 @@ class ProjectDetailsForm(GroupedForm, forms.ModelForm):
         }
 
     groups = [
-        ("The project", ["acronym", "title", "kind", "summary"]),
-        ("Consortium", ["agreement", "partners", "observers"]),
-        ("Plan", ["start_date", "end_date", "required_acceptances"]),
-        ("Cross-border exercises only", ["scenario", "exercise_start", "exercise_end"]),
+        (gettext_lazy("The project"), ["acronym", "title", "kind", "summary"]),
+        (gettext_lazy("Consortium"), ["agreement", "partners", "observers"]),
+        (gettext_lazy("Plan"), ["start_date", "end_date", "required_acceptances"]),
+        (
+            gettext_lazy("Cross-border exercises only"),
+            ["scenario", "exercise_start", "exercise_end"],
+        ),
     ]
 
     def __init__(self, *args, **kwargs):
@@ -112,10 +115,10 @@ class ProjectDetailsForm(GroupedForm, forms.ModelForm):
         cleaned = super().clean()
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
-            self.add_error("end_date", "The project must end on or after its start.")
+            self.add_error("end_date", _("The project must end on or after its start."))
         opens, closes = cleaned.get("exercise_start"), cleaned.get("exercise_end")
         if opens and closes and closes < opens:
-            self.add_error("exercise_end", "The exercise must end after it starts.")
+            self.add_error("exercise_end", _("The exercise must end after it starts."))
         return cleaned
 
     def details(self) -> dict:
@@ -131,28 +134,30 @@ class ProjectCreateForm(ProjectDetailsForm):
     """A new project: its identity, governing agreement and consortium, and its plan."""
 
     agreement = forms.ModelChoiceField(
-        label="Governing agreement",
+        label=gettext_lazy("Governing agreement"),
         queryset=Agreement.objects.none(),
-        help_text="A joint R&D agreement or an MoU in force; every participant must be a party.",
+        help_text=gettext_lazy(
+            "A joint R&D agreement or an MoU in force; every participant must be a party."
+        ),
     )
     partners = ModelMultipleChoiceField(
         queryset=Organisation.objects.none(),
         required=False,
         widget=ChipPicker(attrs={"size": 6}, search_text=lambda organisation: organisation.slug),
-        help_text="They do the work with you.",
+        help_text=gettext_lazy("They do the work with you."),
     )
     observers = ModelMultipleChoiceField(
         queryset=Organisation.objects.none(),
         required=False,
         widget=ChipPicker(attrs={"size": 6}, search_text=lambda organisation: organisation.slug),
-        help_text="They follow the project but lead nothing.",
+        help_text=gettext_lazy("They follow the project but lead nothing."),
     )
 
     class Meta(ProjectDetailsForm.Meta):
         fields = ["acronym", "title", "kind", *ProjectDetailsForm.Meta.fields]
         help_texts = {
             **ProjectDetailsForm.Meta.help_texts,
-            "acronym": "Capital letters, digits and dashes, e.g. SENTINEL-2.",
+            "acronym": gettext_lazy("Capital letters, digits and dashes, e.g. SENTINEL-2."),
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -176,19 +181,24 @@ class ProjectCreateForm(ProjectDetailsForm):
         both = set(cleaned.get("partners") or []) & set(cleaned.get("observers") or [])
         if both:
             names = ", ".join(sorted(o.name for o in both))
-            self.add_error("observers", f"Partners cannot also be observers: {names}.")
+            self.add_error(
+                "observers", _("Partners cannot also be observers: %(names)s.") % {"names": names}
+            )
         return cleaned
 
 
 class ParticipantForm(forms.Form):
     organisation = forms.ModelChoiceField(
         queryset=Organisation.objects.none(),
-        help_text="Parties to the governing agreement that do not take part yet.",
+        help_text=gettext_lazy("Parties to the governing agreement that do not take part yet."),
     )
     role = forms.ChoiceField(
         choices=[
-            (ParticipantRole.PARTNER, "Partner: does work and may lead work packages"),
-            (ParticipantRole.OBSERVER, "Observer: follows the project"),
+            (
+                ParticipantRole.PARTNER,
+                gettext_lazy("Partner: does work and may lead work packages"),
+            ),
+            (ParticipantRole.OBSERVER, gettext_lazy("Observer: follows the project")),
         ],
         initial=ParticipantRole.PARTNER,
     )
@@ -202,7 +212,7 @@ class ParticipantForm(forms.Form):
 
 class ReviewerForm(forms.Form):
     user = forms.ModelChoiceField(
-        label="Reviewer",
+        label=gettext_lazy("Reviewer"),
         queryset=User.objects.none(),
         to_field_name="username",  # a user's id would count every nation's accounts
         help_text=(
@@ -228,7 +238,8 @@ class WorkPackageForm(forms.Form):
     number = forms.IntegerField(min_value=1, max_value=99)
     title = forms.CharField(max_length=200)
     lead = forms.ModelChoiceField(
-        queryset=None, help_text="The coordinator or a partner; it plans and submits this work."
+        queryset=None,
+        help_text=gettext_lazy("The coordinator or a partner; it plans and submits this work."),
     )
     start_date = forms.DateField(widget=DateInput)
     end_date = forms.DateField(widget=DateInput)
@@ -250,7 +261,7 @@ class WorkPackageForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
-            self.add_error("end_date", "The work package must end on or after its start.")
+            self.add_error("end_date", _("The work package must end on or after its start."))
         return cleaned
 
 
@@ -265,7 +276,7 @@ class ItemForm(forms.Form):
     def __init__(self, *args, work_packages, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["work_package"].queryset = work_packages
-        self.fields["work_package"].help_text = "Work packages you plan."
+        self.fields["work_package"].help_text = _("Work packages you plan.")
 
     def fields_for_service(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k != "work_package"}
@@ -273,31 +284,37 @@ class ItemForm(forms.Form):
 
 class MilestoneForm(ItemForm):
     means_of_verification = forms.CharField(
-        max_length=500, required=False, help_text="How reviewers will know it is reached."
+        max_length=500,
+        required=False,
+        help_text=gettext_lazy("How reviewers will know it is reached."),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["code"].help_text = "For example MS3."
+        self.fields["code"].help_text = _("For example MS3.")
 
 
 class DeliverableForm(ItemForm):
     type = forms.ChoiceField(choices=DeliverableType.choices)
-    tlp = forms.ChoiceField(label="TLP / dissemination", choices=TLP.choices, initial=TLP.AMBER)
+    tlp = forms.ChoiceField(
+        label=gettext_lazy("TLP / dissemination"), choices=TLP.choices, initial=TLP.AMBER
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["code"].help_text = "For example D2.1."
+        self.fields["code"].help_text = _("For example D2.1.")
 
 
 class DueDateForm(forms.Form):
-    due_date = forms.DateField(label="New due date", widget=DateInput)
+    due_date = forms.DateField(label=gettext_lazy("New due date"), widget=DateInput)
     reason = forms.CharField(
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required once the project is active: the baseline is frozen and the slip "
-        "stays visible with this reason.",
+        help_text=gettext_lazy(
+            "Required once the project is active: the baseline is frozen and the slip "
+            "stays visible with this reason."
+        ),
     )
 
 
@@ -305,30 +322,34 @@ class SubmitItemForm(forms.Form):
     evidence = forms.CharField(
         max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text="What was done, and where reviewers find the proof.",
+        help_text=gettext_lazy("What was done, and where reviewers find the proof."),
     )
     resources = ModelMultipleChoiceField(
-        label="Linked resources",
+        label=gettext_lazy("Linked resources"),
         queryset=Resource.objects.none(),
         required=False,
         widget=ChipPicker(attrs={"size": 6}),
-        help_text="Resources you can see. A participant who cannot see one is told it exists, "
-        "never what it is.",
+        help_text=gettext_lazy(
+            "Resources you can see. A participant who cannot see one is told it exists, "
+            "never what it is."
+        ),
     )
     versions = ModelMultipleChoiceField(
-        label="Linked resource versions",
+        label=gettext_lazy("Linked resource versions"),
         queryset=ResourceVersion.objects.none(),
         required=False,
         widget=ChipPicker(attrs={"size": 6}),
-        help_text="Exact versions of resources you can see. A participant who cannot see one "
-        "is told it exists, never what it is.",
+        help_text=gettext_lazy(
+            "Exact versions of resources you can see. A participant who cannot see one "
+            "is told it exists, never what it is."
+        ),
     )
     late_justification = forms.CharField(
-        label="Why it is late",
+        label=gettext_lazy("Why it is late"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Required after the due date.",
+        help_text=gettext_lazy("Required after the due date."),
     )
     open_to_reviewers = forms.BooleanField(
         label=gettext_lazy("Let the reviewers open what my organisation owns"),
@@ -397,21 +418,23 @@ class ReviewForm(forms.Form):
     decision = forms.ChoiceField(
         choices=ReviewDecision.choices,
         widget=forms.RadioSelect,
-        error_messages={"required": "Accept, or request changes."},
+        error_messages={"required": gettext_lazy("Accept, or request changes.")},
     )
     comment = forms.CharField(
         max_length=5000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Required when you request changes: say what must change.",
+        help_text=gettext_lazy("Required when you request changes: say what must change."),
     )
 
 
 class ContributionForm(forms.Form):
-    participant = forms.ModelChoiceField(queryset=None, label="Contributed by")
+    participant = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Contributed by"))
     kind = forms.ChoiceField(choices=ContributionKind.choices)
     amount = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
-    unit = forms.CharField(max_length=20, help_text="A currency (EUR) or a unit (PM, days).")
+    unit = forms.CharField(
+        max_length=20, help_text=gettext_lazy("A currency (EUR) or a unit (PM, days).")
+    )
     note = forms.CharField(max_length=500, required=False)
 
     def __init__(self, *args, participants, **kwargs):
@@ -427,16 +450,18 @@ class ContributionForm(forms.Form):
 
 class InjectForm(forms.Form):
     release_at = forms.DateTimeField(
-        label="Released at (UTC)",
+        label=gettext_lazy("Released at (UTC)"),
         widget=DateTimeInput,
-        help_text="Targets see the inject from this moment; the control team sees it now.",
+        help_text=gettext_lazy(
+            "Targets see the inject from this moment; the control team sees it now."
+        ),
     )
     title = forms.CharField(max_length=200)
     description = forms.CharField(max_length=10_000, widget=forms.Textarea(attrs={"rows": 6}))
     targets = ModelMultipleChoiceField(
         queryset=None,
         widget=ChipPicker(search_text=lambda participant: participant.organisation.slug),
-        error_messages={"required": "Choose the participants this inject goes to."},
+        error_messages={"required": gettext_lazy("Choose the participants this inject goes to.")},
     )
 
     def __init__(self, *args, project: Project, **kwargs):
@@ -451,5 +476,5 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text="Every participant's programme managers are told.",
+        help_text=gettext_lazy("Every participant's programme managers are told."),
     )

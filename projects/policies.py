@@ -4,6 +4,7 @@ package submits its items; assigned reviewers review."""
 
 from django.conf import settings
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from portal import access
 from portal.vocabulary import TLP
@@ -140,7 +141,7 @@ def is_participant_member(user, project: Project) -> bool:
     return participant_of(user, project) is not None
 
 
-COORDINATOR = "Only a programme manager of the coordinating organisation can do this."
+COORDINATOR = gettext_lazy("Only a programme manager of the coordinating organisation can do this.")
 
 access.register(
     access.Policy(
@@ -149,27 +150,32 @@ access.register(
         user_grants=ProjectUserObjectPermission,
         sources=[participant_grants, reviewer_grants],
         naming=lambda user: Project.objects.filter(reviewers__user=user),
-        action_labels={"view": "See the project and everything in it"},
+        action_labels={"view": gettext_lazy("See the project and everything in it")},
         rules={
             "manage": access.Rule(is_coordinator_programme_manager, COORDINATOR),
             "submit": access.Rule(
                 is_participant_programme_manager,
-                "Only a programme manager of a participating organisation can submit.",
+                gettext_lazy(
+                    "Only a programme manager of a participating organisation can submit."
+                ),
             ),
             "review": access.Rule(
-                is_assigned_reviewer, "Only reviewers assigned to this project can review."
+                is_assigned_reviewer,
+                gettext_lazy("Only reviewers assigned to this project can review."),
             ),
             # Letting the reviewers open linked evidence; the service also asks the
             # resource's "share", so only its owner's programme managers get that far.
             "open_evidence": access.Rule(
                 is_participant_programme_manager_of_any_role,
-                "Only a programme manager of a participating organisation can do this.",
+                gettext_lazy(
+                    "Only a programme manager of a participating organisation can do this."
+                ),
             ),
             "view_history": access.Rule(
-                is_participant_member, "Only participants see the history."
+                is_participant_member, gettext_lazy("Only participants see the history.")
             ),
             "view_access": access.Rule(
-                is_participant_member, "Only participants see who has access."
+                is_participant_member, gettext_lazy("Only participants see who has access.")
             ),
         },
     )

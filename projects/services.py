@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import IntegerField, Value
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from agreements import services as agreement_services
 from agreements.models import Agreement, AgreementKind
@@ -80,18 +80,25 @@ def create_project(
     """Propose a project coordinated by the actor's organisation, under a governing agreement."""
     membership = getattr(actor, "membership", None)
     if not (actor.is_active and membership and membership.programme_manager):
-        raise PermissionDenied("Only programme managers propose projects.")
+        raise PermissionDenied(gettext("Only programme managers propose projects."))
     if not access.can(actor, "view", agreement):
-        raise ValidationError({"agreement": "Choose an agreement your organisation is a party to."})
+        raise ValidationError(
+            {"agreement": gettext("Choose an agreement your organisation is a party to.")}
+        )
     unknown = set(details) - PROJECT_FIELDS
     if unknown:
-        raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("These fields cannot be set here: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
     _check_dates(start_date=start_date, end_date=end_date, **details)
     coordinator = membership.organisation
     partners, observers = list(partners), list(observers)
     named = [o.pk for o in [*partners, *observers]]
     if len(named) != len(set(named)):
-        raise ValidationError("Each organisation takes part once: as partner or as observer.")
+        raise ValidationError(
+            gettext("Each organisation takes part once: as partner or as observer.")
+        )
     members = [(coordinator, ParticipantRole.COORDINATOR)]
     members += [(o, ParticipantRole.PARTNER) for o in partners if o != coordinator]
     members += [(o, ParticipantRole.OBSERVER) for o in observers if o != coordinator]
@@ -126,7 +133,10 @@ def update_project(*, actor, project: Project, **changes) -> Project:
     access.require(actor, "manage", project)
     unknown = set(changes) - PROJECT_FIELDS
     if unknown:
-        raise ValidationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("These fields cannot be changed: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
     _check_dates(**changes)
     with transaction.atomic():
         project = _locked(project)
@@ -144,13 +154,16 @@ def add_participant(
 ) -> Participant:
     access.require(actor, "manage", project)
     if role == ParticipantRole.COORDINATOR:
-        raise ValidationError({"role": "A project has exactly one coordinator."})
+        raise ValidationError({"role": gettext("A project has exactly one coordinator.")})
     with transaction.atomic():
         project = _locked(project)
         lifecycle.project_machine.ensure(project, "edit")
         current = list(project.participants.values_list("organisation_id", flat=True))
         if organisation.pk in current:
-            raise ValidationError(f"{organisation} already takes part in {project.acronym}.")
+            raise ValidationError(
+                gettext("%(organisation)s already takes part in %(project)s.")
+                % {"organisation": organisation, "project": project.acronym}
+            )
         orgs = [*Organisation.objects.filter(pk__in=current), organisation]
         _check_governing(project.agreement, orgs)
         participant = Participant.objects.create(
@@ -168,15 +181,17 @@ def remove_participant(*, actor, participant: Participant) -> None:
     project = participant.project
     access.require(actor, "manage", project)
     if participant.role == ParticipantRole.COORDINATOR:
-        raise ValidationError("The coordinator cannot be removed.")
+        raise ValidationError(gettext("The coordinator cannot be removed."))
     lifecycle.project_machine.ensure(project, "edit")
     if participant.contributions.exists():
         raise ValidationError(
-            f"{participant.organisation} has recorded contributions; they stay on the record."
+            gettext("%(organisation)s has recorded contributions; they stay on the record.")
+            % {"organisation": participant.organisation}
         )
     if participant.led_work_packages.exists():
         raise ValidationError(
-            f"{participant.organisation} leads work packages; give them another lead first."
+            gettext("%(organisation)s leads work packages; give them another lead first.")
+            % {"organisation": participant.organisation}
         )
     with transaction.atomic():
         slug = participant.organisation.slug
@@ -195,14 +210,24 @@ def assign_reviewer(*, actor, project: Project, user) -> ReviewerAssignment:
         membership = getattr(user, "membership", None)
         if not (user.is_active and membership and membership.reviewer):
             raise ValidationError(
-                {"user": f"{user.get_username()} does not hold the reviewer role."}
+                {
+                    "user": gettext("%(username)s does not hold the reviewer role.")
+                    % {"username": user.get_username()}
+                }
             )
         raise ValidationError(
-            {"user": "Reviewers come from a participant or an independent reviewers' panel."}
+            {
+                "user": gettext(
+                    "Reviewers come from a participant or an independent reviewers' panel."
+                )
+            }
         )
     with transaction.atomic():
         if project.reviewers.filter(user=user).exists():
-            raise ValidationError(f"{user.get_username()} already reviews {project.acronym}.")
+            raise ValidationError(
+                gettext("%(username)s already reviews %(project)s.")
+                % {"username": user.get_username(), "project": project.acronym}
+            )
         assignment = ReviewerAssignment.objects.create(
             project=project, user=user, assigned_by=actor
         )
@@ -212,7 +237,7 @@ def assign_reviewer(*, actor, project: Project, user) -> ReviewerAssignment:
         notify(
             [user],
             kind="project.reviewer_assigned",
-            title=f"You review {project.acronym}",
+            title=gettext("You review %(project)s") % {"project": project.acronym},
             body=project.title,
             url=project.get_absolute_url(),
             actor=actor,
@@ -251,7 +276,10 @@ def activate(*, actor, project: Project) -> Project:
         _sync_review_evidence(project)
         audit.record(actor, "project.activated", project, baseline_frozen=True)
         _notify_participants(
-            project, f"{project.acronym} is active", "Its baseline is frozen.", actor=actor
+            project,
+            gettext("%(project)s is active") % {"project": project.acronym},
+            gettext("Its baseline is frozen."),
+            actor=actor,
         )
     return project
 
@@ -274,7 +302,9 @@ def complete(*, actor, project: Project) -> Project:
         for item in model.objects.filter(project=project).exclude(status=ItemStatus.ACCEPTED)
     ]
     if open_items:
-        raise ValidationError(f"Not yet accepted: {', '.join(open_items)}.")
+        raise ValidationError(
+            gettext("Not yet accepted: %(items)s.") % {"items": ", ".join(open_items)}
+        )
     return _transition(actor, project, "complete")
 
 
@@ -292,7 +322,7 @@ def add_work_package(
     lifecycle.project_machine.ensure(_fresh(project), "edit")
     if lead.project_id != project.pk or lead.role == ParticipantRole.OBSERVER:
         raise ValidationError(
-            {"lead": "The lead must be a coordinator or partner of this project."}
+            {"lead": gettext("The lead must be a coordinator or partner of this project.")}
         )
     _check_dates(start_date=start_date, end_date=end_date)
     with transaction.atomic():
@@ -329,7 +359,9 @@ def change_due_date(*, actor, item, new_date: datetime.date, reason: str = ""):
         item = type(item).objects.select_for_update().get(pk=item.pk)
         lifecycle.item_machine.ensure(item, "reschedule")
         if project.baseline_frozen_at and not reason:
-            raise ValidationError({"reason": "The baseline is frozen: say why the date moves."})
+            raise ValidationError(
+                {"reason": gettext("The baseline is frozen: say why the date moves.")}
+            )
         old = item.due_date
         item.due_date = new_date
         item.save(update_fields=["due_date"])
@@ -375,23 +407,28 @@ def submit_item(
     project = Project.objects.get(pk=item.project_id)  # the state as it is now
     access.require(actor, "submit", project)
     if item.work_package.lead.organisation_id != actor.membership.organisation_id:
-        raise PermissionDenied(f"{item.work_package.lead.organisation} leads this work package.")
+        raise PermissionDenied(
+            gettext("%(organisation)s leads this work package.")
+            % {"organisation": item.work_package.lead.organisation}
+        )
     lifecycle.project_machine.ensure(project, "work")
     evidence = (evidence or "").strip()
     if not evidence:
-        raise ValidationError({"evidence": "Describe the evidence of completion."})
+        raise ValidationError({"evidence": gettext("Describe the evidence of completion.")})
     if timezone.localdate() > item.due_date and not (late_justification or "").strip():
         raise ValidationError(
             {
-                "late_justification": f"{item.code} was due on {item.due_date:%d %B %Y}: "
-                "say why it is late."
+                "late_justification": gettext(
+                    "%(item)s was due on %(due_date)s: say why it is late."
+                )
+                % {"item": item.code, "due_date": f"{item.due_date:%d %B %Y}"}
             }
         )
     resources, versions = list(resources), list(versions)
     hidden = [r for r in resources if not access.can(actor, "view", r)]
     hidden += [v.resource for v in versions if not access.can(actor, "view", v.resource)]
     if hidden:
-        raise ValidationError({"resources": "You can only link resources you can see."})
+        raise ValidationError({"resources": gettext("You can only link resources you can see.")})
     with transaction.atomic():
         item = type(item).objects.select_for_update().get(pk=item.pk)
         lifecycle.item_machine.apply(item, "submit")
@@ -412,7 +449,8 @@ def submit_item(
         notify(
             [a.user for a in eligible_reviewers(project)],
             kind="project.item_submitted",
-            title=f"{project.acronym} {item.code} awaits your review",
+            title=gettext("%(project)s %(item)s awaits your review")
+            % {"project": project.acronym, "item": item.code},
             body=item.title,
             url=_item_url(project, item),
             actor=actor,
@@ -427,16 +465,16 @@ def review_item(*, actor, item, decision: str, comment: str = "") -> Review:
     access.require(actor, "review", project)
     lifecycle.project_machine.ensure(project, "work")
     if decision not in ReviewDecision.values:
-        raise ValidationError({"decision": "Accept or request changes."})
+        raise ValidationError({"decision": gettext("Accept or request changes.")})
     comment = (comment or "").strip()
     if decision == ReviewDecision.REQUEST_CHANGES and not comment:
-        raise ValidationError({"comment": "Say what must change."})
+        raise ValidationError({"comment": gettext("Say what must change.")})
     with transaction.atomic():
         item = type(item).objects.select_for_update().get(pk=item.pk)
         lifecycle.item_machine.ensure(item, "review")
         reviews = item.reviews.filter(round=item.round)
         if reviews.filter(reviewer=actor).exists():
-            raise ValidationError("You already reviewed this submission.")
+            raise ValidationError(gettext("You already reviewed this submission."))
         review = Review.objects.create(
             **{_item_field(item): item},
             round=item.round,
@@ -462,7 +500,12 @@ def review_item(*, actor, item, decision: str, comment: str = "") -> Review:
         notify(
             [m.user for m in managers.select_related("user")],
             kind="project.item_reviewed",
-            title=f"{project.acronym} {item.code}: {item.get_status_display().lower()}",
+            title=gettext("%(project)s %(item)s: %(status)s")
+            % {
+                "project": project.acronym,
+                "item": item.code,
+                "status": item.get_status_display().lower(),
+            },
             body=comment or item.title,
             url=_item_url(project, item),
             actor=actor,
@@ -529,21 +572,28 @@ def open_evidence_to_reviewers(
     access.require(actor, "open_evidence", project)
     access.require(actor, "share", resource)
     if resource.pk not in {r.pk for r in linked_resources(item)}:
-        raise ValidationError(f"{resource} is not linked to {item.code}.")
+        raise ValidationError(
+            gettext("%(resource)s is not linked to %(item)s.")
+            % {"resource": resource, "item": item.code}
+        )
     if project.status != ProjectStatus.ACTIVE:
         raise ValidationError(
-            f"{project.acronym} is {project.get_status_display().lower()}: nobody reviews now."
+            gettext("%(project)s is %(status)s: nobody reviews now.")
+            % {"project": project.acronym, "status": project.get_status_display().lower()}
         )
     reviewers = [a.user for a in eligible_reviewers(project)]
     if not reviewers:
-        raise ValidationError(f"{project.acronym} has no reviewer assigned yet.")
+        raise ValidationError(
+            gettext("%(project)s has no reviewer assigned yet.") % {"project": project.acronym}
+        )
     with transaction.atomic():
         resource = Resource.objects.select_for_update().get(pk=resource.pk)
         if resource.tlp in REAUTH_TLP:
             reauth.require_recent(reauthentication)
         if open_review_access(item=item, resource=resource) is not None:
             raise ValidationError(
-                f"The reviewers of {project.acronym} may already open {resource}."
+                gettext("The reviewers of %(project)s may already open %(resource)s.")
+                % {"project": project.acronym, "resource": resource}
             )
         review_access = ReviewAccess.objects.create(
             resource=resource, project=project, granted_by=actor, **{_item_field(item): item}
@@ -565,8 +615,10 @@ def open_evidence_to_reviewers(
         notify(
             reviewers,
             kind="project.review_access_granted",
-            title=f"You may open “{resource.title}” for {project.acronym} {item.code}",
-            body=f"{resource.owner} opened it to the reviewers for the review.",
+            title=gettext("You may open “%(resource)s” for %(project)s %(item)s")
+            % {"resource": resource.title, "project": project.acronym, "item": item.code},
+            body=gettext("%(owner)s opened it to the reviewers for the review.")
+            % {"owner": resource.owner},
             url=resource.get_absolute_url(),
             actor=actor,
         )
@@ -579,7 +631,7 @@ def end_review_access(*, actor, review_access: ReviewAccess) -> ReviewAccess:
     with transaction.atomic():
         review_access = ReviewAccess.objects.select_for_update().get(pk=review_access.pk)
         if review_access.ended_at is not None:
-            raise ValidationError("The reviewers' access already ended.")
+            raise ValidationError(gettext("The reviewers' access already ended."))
         review_access.ended_at, review_access.ended_by = timezone.now(), actor
         review_access.save(update_fields=["ended_at", "ended_by"])
         access.sync_object(review_access.resource)
@@ -606,8 +658,11 @@ def _ask_owners_to_open(project: Project, item, actor) -> None:
         notify(
             [m.user for m in managers],
             kind="project.review_access_asked",
-            title=f"Reviewers of {project.acronym} {item.code} cannot open “{resource.title}”",
-            body="It is linked as evidence. You may let the reviewers open it for the review.",
+            title=gettext("Reviewers of %(project)s %(item)s cannot open “%(resource)s”")
+            % {"project": project.acronym, "item": item.code, "resource": resource.title},
+            body=gettext(
+                "It is linked as evidence. You may let the reviewers open it for the review."
+            ),
             url=f"{project.get_absolute_url()}#{_item_field(item)}-{item.pk}",
             actor=actor,
         )
@@ -629,7 +684,9 @@ def add_contribution(*, actor, participant: Participant, **fields) -> Contributi
     lifecycle.project_machine.ensure(_fresh(project), "edit")
     own = actor.membership.organisation_id == participant.organisation_id
     if not (access.can(actor, "manage", project) or (own and actor.membership.programme_manager)):
-        raise PermissionDenied("Record contributions for your own organisation, or coordinate.")
+        raise PermissionDenied(
+            gettext("Record contributions for your own organisation, or coordinate.")
+        )
     with transaction.atomic():
         contribution = Contribution(project=project, participant=participant, **fields)
         contribution.full_clean()
@@ -652,11 +709,11 @@ def add_inject(
     access.require(actor, "manage", project)
     lifecycle.project_machine.ensure(_fresh(project), "edit")
     if project.kind != ProjectKind.EXERCISE:
-        raise ValidationError("Only cross-border exercises have injects.")
+        raise ValidationError(gettext("Only cross-border exercises have injects."))
     _check_dates(release_at=release_at)
     targets = list(targets)
     if not targets or any(t.project_id != project.pk for t in targets):
-        raise ValidationError({"targets": "Choose the participants this inject goes to."})
+        raise ValidationError({"targets": gettext("Choose the participants this inject goes to.")})
     with transaction.atomic():
         inject = Inject(
             project=project, release_at=release_at, title=title, description=description
@@ -694,7 +751,9 @@ def suspend_projects_of(agreement: Agreement) -> None:
         _sync_review_evidence(project)
         audit.record(None, "project.suspended", project, reason=f"{agreement.label} ended")
         _notify_participants(
-            project, f"{project.acronym} is suspended", f"{agreement.label} ended."
+            project,
+            gettext("%(project)s is suspended") % {"project": project.acronym},
+            gettext("%(agreement)s ended.") % {"agreement": agreement.label},
         )
 
 
@@ -722,15 +781,23 @@ def carry_projects_over(old: Agreement, new: Agreement) -> None:
 def _check_governing(agreement: Agreement, organisations: Iterable[Organisation]) -> None:
     if agreement.kind not in GOVERNING_KINDS:
         raise ValidationError(
-            {"agreement": "A project runs under a joint R&D agreement or an MoU."}
+            {"agreement": gettext("A project runs under a joint R&D agreement or an MoU.")}
         )
     if not agreement.is_live():
-        raise ValidationError({"agreement": f"{agreement.label} is not in force."})
+        raise ValidationError(
+            {
+                "agreement": gettext("%(agreement)s is not in force.")
+                % {"agreement": agreement.label}
+            }
+        )
     parties = set(agreement.parties.values_list("organisation_id", flat=True))
     outside = [o.name for o in organisations if o.pk not in parties]
     if outside:
         raise ValidationError(
-            {"agreement": f"Not parties to {agreement.label}: {', '.join(sorted(outside))}."}
+            {
+                "agreement": gettext("Not parties to %(agreement)s: %(names)s.")
+                % {"agreement": agreement.label, "names": ", ".join(sorted(outside))}
+            }
         )
 
 
@@ -755,10 +822,10 @@ def _check_dates(**values) -> None:
     for name, value in values.items():
         day = value.date() if isinstance(value, datetime.datetime) else value
         if isinstance(day, datetime.date) and not EARLIEST_DATE <= day <= LATEST_DATE:
-            errors[name] = (
-                f"Choose a date between {EARLIEST_DATE.day} {EARLIEST_DATE:%B %Y} and "
-                f"{LATEST_DATE.day} {LATEST_DATE:%B %Y}."
-            )
+            errors[name] = gettext("Choose a date between %(earliest)s and %(latest)s.") % {
+                "earliest": f"{EARLIEST_DATE.day} {EARLIEST_DATE:%B %Y}",
+                "latest": f"{LATEST_DATE.day} {LATEST_DATE:%B %Y}",
+            }
     if errors:
         raise ValidationError(errors)
 
@@ -777,7 +844,7 @@ def _require_planner(actor, work_package: WorkPackage) -> None:
     ):
         return
     raise PermissionDenied(
-        "Only the coordinator, or the partner leading this work package, plans it."
+        gettext("Only the coordinator, or the partner leading this work package, plans it.")
     )
 
 
@@ -785,7 +852,7 @@ def _transition(actor, project, name, *, reason="", required_reason=False):
     access.require(actor, "manage", project)
     reason = (reason or "").strip()
     if required_reason and not reason:
-        raise ValidationError({"reason": "Give the reason."})
+        raise ValidationError({"reason": gettext("Give the reason.")})
     with transaction.atomic():
         project = _locked(project)
         lifecycle.project_machine.apply(project, name)
@@ -794,7 +861,8 @@ def _transition(actor, project, name, *, reason="", required_reason=False):
         audit.record(actor, f"project.{project.status}", project, reason=reason)
         _notify_participants(
             project,
-            f"{project.acronym} is {project.get_status_display().lower()}",
+            gettext("%(project)s is %(status)s")
+            % {"project": project.acronym, "status": project.get_status_display().lower()},
             reason,
             actor=actor,
         )

@@ -78,16 +78,18 @@ from resources.services import REAUTH_TLP
 
 #: The URL's `item` segment, and the model it names.
 ITEM_MODELS = {"milestone": Milestone, "deliverable": Deliverable}
-HIDDEN_RESOURCE = "A linked resource your organisation cannot see (not shared with you)"
+HIDDEN_RESOURCE = gettext_lazy(
+    "A linked resource your organisation cannot see (not shared with you)"
+)
 
 #: Lifecycle buttons on the project page: transition, URL name, label. All need "manage".
 LIFECYCLE_ACTIONS = [
-    ("edit", "projects:edit", "Edit details"),
-    ("activate", "projects:activate", "Activate"),
-    ("suspend", "projects:suspend", "Suspend"),
-    ("resume", "projects:resume", "Resume"),
-    ("complete", "projects:complete", "Complete"),
-    ("cancel", "projects:cancel", "Cancel project"),
+    ("edit", "projects:edit", gettext_lazy("Edit details")),
+    ("activate", "projects:activate", gettext_lazy("Activate")),
+    ("suspend", "projects:suspend", gettext_lazy("Suspend")),
+    ("resume", "projects:resume", gettext_lazy("Resume")),
+    ("complete", "projects:complete", gettext_lazy("Complete")),
+    ("cancel", "projects:cancel", gettext_lazy("Cancel project")),
 ]
 
 
@@ -533,12 +535,12 @@ def _describe_item(item, who: _Viewer, evidence: _Evidence, running: bool, today
     item.changes = item.change_list
     actions = []  # (URL name, label, is the main action)
     if who.may_submit(item):
-        label = "Resubmit" if item.status == ItemStatus.CHANGES_REQUESTED else "Submit"
+        label = _("Resubmit") if item.status == ItemStatus.CHANGES_REQUESTED else _("Submit")
         actions.append(("projects:item-submit", label, True))
     if who.may_review(item):
-        actions.append(("projects:item-review", "Review", True))
+        actions.append(("projects:item-review", _("Review"), True))
     if who.may_reschedule(item):
-        actions.append(("projects:item-due-date", "Change due date", False))
+        actions.append(("projects:item-due-date", _("Change due date"), False))
     item.actions = actions
     item.has_details = bool(item.evidence or item.links or item.review_rounds or item.changes)
 
@@ -568,12 +570,12 @@ class ProjectCreateView(RoleRequiredMixin, FormView):
     form_class = ProjectCreateForm
     template_name = "projects/form_page.html"
     extra_context = {
-        "heading": "Propose a project",
-        "lede": (
+        "heading": gettext_lazy("Propose a project"),
+        "lede": gettext_lazy(
             "Your organisation coordinates it. The project runs under a joint R&D agreement or "
             "an MoU in force, and every participant must be a party to it."
         ),
-        "button": "Propose",
+        "button": gettext_lazy("Propose"),
     }
 
     def get_form_kwargs(self):
@@ -596,7 +598,8 @@ class ProjectCreateView(RoleRequiredMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            f"{project.acronym} proposed. Plan its work packages and milestones, then activate it.",
+            _("%(project)s proposed. Plan its work packages and milestones, then activate it.")
+            % {"project": project.acronym},
         )
         return redirect(project)
 
@@ -615,7 +618,7 @@ class ProjectPage(ObjectAccessMixin, FormView):
     heading = ""
     lede = ""
     explanation = ""
-    button = "Save"
+    button = gettext_lazy("Save")
     danger = False
     anchor = ""
 
@@ -636,10 +639,10 @@ class ProjectPage(ObjectAccessMixin, FormView):
 
     def state_problem(self) -> str:
         if self.transition and not lifecycle.project_machine.allows(self.object, self.transition):
-            return (
-                f"{self.object.acronym} is {self.object.get_status_display().lower()}: "
-                "this is not possible now."
-            )
+            return _("%(project)s is %(status)s: this is not possible now.") % {
+                "project": self.object.acronym,
+                "status": self.object.get_status_display().lower(),
+            }
         return ""
 
     def get_context_data(self, **kwargs):
@@ -670,8 +673,8 @@ class ProjectPage(ObjectAccessMixin, FormView):
 class ProjectEditView(ProjectPage):
     access_action = "manage"
     form_class = ProjectDetailsForm
-    heading = "Edit details"
-    button = "Save details"
+    heading = gettext_lazy("Edit details")
+    button = gettext_lazy("Save details")
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.object}
@@ -680,17 +683,17 @@ class ProjectEditView(ProjectPage):
         project = Project.objects.get(pk=self.object.pk)
         changes = {k: v for k, v in form.details().items() if getattr(project, k) != v}
         if not changes:
-            return "Nothing changed."
+            return _("Nothing changed.")
         services.update_project(actor=self.request.user, project=project, **changes)
-        return "Details saved."
+        return _("Details saved.")
 
 
 class ParticipantAddView(ProjectPage):
     access_action = "manage"
     form_class = ParticipantForm
-    heading = "Add a participant"
-    lede = "Its members see the project and everything in it at once."
-    button = "Add participant"
+    heading = gettext_lazy("Add a participant")
+    lede = gettext_lazy("Its members see the project and everything in it at once.")
+    button = gettext_lazy("Add participant")
     anchor = "consortium"
 
     def get_form_kwargs(self):
@@ -703,7 +706,10 @@ class ParticipantAddView(ProjectPage):
             organisation=form.cleaned_data["organisation"],
             role=form.cleaned_data["role"],
         )
-        return f"{participant.organisation} takes part as {participant.get_role_display().lower()}."
+        return _("%(organisation)s takes part as %(role)s.") % {
+            "organisation": participant.organisation,
+            "role": participant.get_role_display().lower(),
+        }
 
 
 class ParticipantRemoveView(ObjectAccessMixin, View):
@@ -727,7 +733,8 @@ class ParticipantRemoveView(ObjectAccessMixin, View):
         else:
             messages.success(
                 request,
-                f"{participant.organisation} no longer takes part: its members lost access.",
+                _("%(organisation)s no longer takes part: its members lost access.")
+                % {"organisation": participant.organisation},
                 extra_tags=here,
             )
         return feedback.redirect_to(self.object, "consortium")
@@ -736,12 +743,12 @@ class ParticipantRemoveView(ObjectAccessMixin, View):
 class ReviewerAssignView(ProjectPage):
     access_action = "manage"
     form_class = ReviewerForm
-    heading = "Assign a reviewer"
-    lede = (
+    heading = gettext_lazy("Assign a reviewer")
+    lede = gettext_lazy(
         "Reviewers accept milestones and deliverables or ask for changes. They see the whole "
         "project, even when their organisation does not take part."
     )
-    button = "Assign reviewer"
+    button = gettext_lazy("Assign reviewer")
     anchor = "consortium"
 
     def get_form_kwargs(self):
@@ -750,14 +757,17 @@ class ReviewerAssignView(ProjectPage):
     def perform(self, form):
         user = form.cleaned_data["user"]
         services.assign_reviewer(actor=self.request.user, project=self.object, user=user)
-        return f"{user.get_full_name() or user.get_username()} reviews {self.object.acronym}."
+        return _("%(person)s reviews %(project)s.") % {
+            "person": user.get_full_name() or user.get_username(),
+            "project": self.object.acronym,
+        }
 
 
 class WorkPackageAddView(ProjectPage):
     access_action = "manage"
     form_class = WorkPackageForm
-    heading = "Add a work package"
-    button = "Add work package"
+    heading = gettext_lazy("Add a work package")
+    button = gettext_lazy("Add work package")
     anchor = "work-packages"
 
     def get_form_kwargs(self):
@@ -767,7 +777,7 @@ class WorkPackageAddView(ProjectPage):
         wp = services.add_work_package(
             actor=self.request.user, project=self.object, **form.cleaned_data
         )
-        return f"WP{wp.number} {wp.title} added."
+        return _("WP%(number)s %(title)s added.") % {"number": wp.number, "title": wp.title}
 
 
 class ItemAddView(ProjectPage):
@@ -783,13 +793,13 @@ class ItemAddView(ProjectPage):
             work_packages = work_packages.filter(lead__organisation_id=who.organisation_id)
             if not work_packages.exists():
                 raise PermissionDenied(
-                    "Only the coordinator, or the partner leading a work package, plans it."
+                    _("Only the coordinator, or the partner leading a work package, plans it.")
                 )
         self.work_packages = work_packages
 
     def state_problem(self):
         if not self.work_packages.exists():
-            return "Add a work package first: every milestone and deliverable belongs to one."
+            return _("Add a work package first: every milestone and deliverable belongs to one.")
         return super().state_problem()
 
     def get_form_kwargs(self):
@@ -801,13 +811,13 @@ class ItemAddView(ProjectPage):
             work_package=form.cleaned_data["work_package"],
             **form.fields_for_service(),
         )
-        return f"{item.code} {item.title} added."
+        return _("%(code)s %(title)s added.") % {"code": item.code, "title": item.title}
 
 
 class MilestoneAddView(ItemAddView):
     form_class = MilestoneForm
-    heading = "Add a milestone"
-    button = "Add milestone"
+    heading = gettext_lazy("Add a milestone")
+    button = gettext_lazy("Add milestone")
     anchor = "milestones"
 
     def add(self, **kwargs):
@@ -816,8 +826,8 @@ class MilestoneAddView(ItemAddView):
 
 class DeliverableAddView(ItemAddView):
     form_class = DeliverableForm
-    heading = "Add a deliverable"
-    button = "Add deliverable"
+    heading = gettext_lazy("Add a deliverable")
+    button = gettext_lazy("Add deliverable")
     anchor = "deliverables"
 
     def add(self, **kwargs):
@@ -827,9 +837,9 @@ class DeliverableAddView(ItemAddView):
 class ContributionAddView(ProjectPage):
     access_action = "submit"  # a programme manager of a participant; the service narrows it
     form_class = ContributionForm
-    heading = "Record a contribution"
-    lede = "The coordinator records anyone's contribution; a partner records its own."
-    button = "Record contribution"
+    heading = gettext_lazy("Record a contribution")
+    lede = gettext_lazy("The coordinator records anyone's contribution; a partner records its own.")
+    button = gettext_lazy("Record contribution")
     anchor = "contributions"
 
     def prepare(self):
@@ -847,20 +857,24 @@ class ContributionAddView(ProjectPage):
         participant = data.pop("participant")
         participant.project = self.object
         services.add_contribution(actor=self.request.user, participant=participant, **data)
-        return f"Contribution of {participant.organisation} recorded."
+        return _("Contribution of %(organisation)s recorded.") % {
+            "organisation": participant.organisation
+        }
 
 
 class InjectAddView(ProjectPage):
     access_action = "manage"
     form_class = InjectForm
-    heading = "Add an inject"
-    lede = "A scripted event of the exercise. Its targets see it from its release time."
-    button = "Add inject"
+    heading = gettext_lazy("Add an inject")
+    lede = gettext_lazy(
+        "A scripted event of the exercise. Its targets see it from its release time."
+    )
+    button = gettext_lazy("Add inject")
     anchor = "exercise"
 
     def state_problem(self):
         if not self.object.is_exercise:
-            return "Only cross-border exercises have injects."
+            return _("Only cross-border exercises have injects.")
         return super().state_problem()
 
     def get_form_kwargs(self):
@@ -870,7 +884,7 @@ class InjectAddView(ProjectPage):
         inject = services.add_inject(
             actor=self.request.user, project=self.object, **form.cleaned_data
         )
-        return f"Inject “{inject.title}” added."
+        return _("Inject “%(title)s” added.") % {"title": inject.title}
 
 
 # --- Pages about one milestone or deliverable ------------------------------------------------
@@ -907,35 +921,35 @@ class ItemPage(ProjectPage):
     def _item_state(self, transition: str) -> str:
         if lifecycle.item_machine.allows(self.item, transition):
             return ""
-        return (
-            f"{self.item.code} is {self.item.get_status_display().lower()}: "
-            "this is not possible now."
-        )
+        return _("%(code)s is %(status)s: this is not possible now.") % {
+            "code": self.item.code,
+            "status": self.item.get_status_display().lower(),
+        }
 
 
 class DueDateView(ItemPage):
     access_action = "submit"  # a programme manager of a participant; the service narrows it
     form_class = DueDateForm
-    button = "Change due date"
+    button = gettext_lazy("Change due date")
 
     @property
     def heading(self):
-        return f"Change the due date of {self.item.code}"
+        return _("Change the due date of %(code)s") % {"code": self.item.code}
 
     @property
     def lede(self):
         if self.object.baseline_frozen_at:
-            return (
+            return _(
                 "The baseline is frozen: the original date stays visible next to the new one, "
                 "with your reason."
             )
-        return "The project is not active yet, so its plan can still change freely."
+        return _("The project is not active yet, so its plan can still change freely.")
 
     def prepare(self):
         super().prepare()
         if not _Viewer(self.request.user, self.object).plans(self.item.work_package):
             raise PermissionDenied(
-                "Only the coordinator, or the partner leading this work package, plans it."
+                _("Only the coordinator, or the partner leading this work package, plans it.")
             )
 
     def get_initial(self):
@@ -951,32 +965,43 @@ class DueDateView(ItemPage):
             new_date=form.cleaned_data["due_date"],
             reason=form.cleaned_data["reason"],
         )
-        return f"{item.code} is now due on {item.due_date:%d %B %Y}."
+        return _("%(code)s is now due on %(due_date)s.") % {
+            "code": item.code,
+            "due_date": f"{item.due_date:%d %B %Y}",
+        }
 
 
 class SubmitItemView(ItemPage):
     access_action = "submit"
     form_class = SubmitItemForm
     transition = "work"
-    button = "Submit for review"
+    button = gettext_lazy("Submit for review")
 
     @property
     def heading(self):
-        verb = "Resubmit" if self.item.status == ItemStatus.CHANGES_REQUESTED else "Submit"
-        return f"{verb} {self.item.code}"
+        if self.item.status == ItemStatus.CHANGES_REQUESTED:
+            return _("Resubmit %(code)s") % {"code": self.item.code}
+        return _("Submit %(code)s") % {"code": self.item.code}
 
     @property
     def lede(self):
         due = f"{self.item.due_date.day} {self.item.due_date:%B %Y}"
         if timezone.localdate() > self.item.due_date:
-            return f"It was due on {due}: say why it is late. The reviewers are asked to review it."
-        return f"It is due on {due}. The assigned reviewers are asked to review it."
+            return _(
+                "It was due on %(due_date)s: say why it is late. The reviewers are asked to "
+                "review it."
+            ) % {"due_date": due}
+        return _("It is due on %(due_date)s. The assigned reviewers are asked to review it.") % {
+            "due_date": due
+        }
 
     def prepare(self):
         super().prepare()
         lead = self.item.work_package.lead.organisation
         if lead.pk != self.request.user.membership.organisation_id:
-            raise PermissionDenied(f"{lead} leads this work package.")
+            raise PermissionDenied(
+                _("%(organisation)s leads this work package.") % {"organisation": lead}
+            )
 
     def item_problem(self):
         return self._item_state("submit")
@@ -1004,20 +1029,25 @@ class SubmitItemView(ItemPage):
             late_justification=data.get("late_justification", ""),
             open_to_reviewers=form.resources_to_open(),
         )
-        return f"{item.code} submitted: the reviewers have been asked to review it."
+        return _("%(code)s submitted: the reviewers have been asked to review it.") % {
+            "code": item.code
+        }
 
 
 class ReviewItemView(ItemPage):
     access_action = "review"
     form_class = ReviewForm
     transition = ""
-    button = "Record review"
+    button = gettext_lazy("Record review")
 
     @property
     def heading(self):
-        return f"Review {self.item.code}, submission {self.item.round}"
+        return _("Review %(code)s, submission %(round)s") % {
+            "code": self.item.code,
+            "round": self.item.round,
+        }
 
-    lede = (
+    lede = gettext_lazy(
         "One request for changes sends it back to the partner; acceptance needs as many "
         "accepting reviews of the same submission as the project asks for."
     )
@@ -1028,7 +1058,7 @@ class ReviewItemView(ItemPage):
             not problem
             and self.item.reviews.filter(round=self.item.round, reviewer=self.request.user).exists()
         ):
-            problem = "You already reviewed this submission."
+            problem = _("You already reviewed this submission.")
         return problem
 
     def get_context_data(self, **kwargs):
@@ -1053,8 +1083,8 @@ class ReviewItemView(ItemPage):
             comment=form.cleaned_data["comment"],
         )
         if review.decision == ReviewDecision.REQUEST_CHANGES:
-            return f"{self.item.code} was sent back with your comments."
-        return f"Your acceptance of {self.item.code} is recorded."
+            return _("%(code)s was sent back with your comments.") % {"code": self.item.code}
+        return _("Your acceptance of %(code)s is recorded.") % {"code": self.item.code}
 
 
 class EvidencePage(ItemPage):
@@ -1079,7 +1109,7 @@ class EvidencePage(ItemPage):
 
 
 class OpenEvidenceView(EvidencePage):
-    button = _("Let the reviewers open it")
+    button = gettext_lazy("Let the reviewers open it")
 
     @property
     def heading(self):
@@ -1133,7 +1163,7 @@ class OpenEvidenceView(EvidencePage):
 
 
 class CloseEvidenceView(EvidencePage):
-    button = _("End their access")
+    button = gettext_lazy("End their access")
     danger = True
 
     @property
@@ -1179,13 +1209,13 @@ class LifecycleView(ProjectPage):
 
 class ActivateView(LifecycleView):
     transition = "activate"
-    heading = "Activate"
-    explanation = (
+    heading = gettext_lazy("Activate")
+    explanation = gettext_lazy(
         "Activating starts the work: the governing agreement must be in force, and today's due "
         "dates become the baseline. Later date changes need a reason and stay visible as slip."
     )
-    button = "Activate"
-    success = "Active: the baseline is frozen."
+    button = gettext_lazy("Activate")
+    success = gettext_lazy("Active: the baseline is frozen.")
 
     def change(self, form):
         services.activate(actor=self.request.user, project=self.object)
@@ -1194,11 +1224,11 @@ class ActivateView(LifecycleView):
 class SuspendView(LifecycleView):
     transition = "suspend"
     form_class = ReasonForm
-    heading = "Suspend"
-    explanation = "Nothing can be submitted while the project is suspended."
-    button = "Suspend"
+    heading = gettext_lazy("Suspend")
+    explanation = gettext_lazy("Nothing can be submitted while the project is suspended.")
+    button = gettext_lazy("Suspend")
     danger = True
-    success = "Suspended."
+    success = gettext_lazy("Suspended.")
 
     def change(self, form):
         services.suspend(
@@ -1208,10 +1238,12 @@ class SuspendView(LifecycleView):
 
 class ResumeView(LifecycleView):
     transition = "resume"
-    heading = "Resume"
-    explanation = "The governing agreement must be in force, with every participant a party."
-    button = "Resume"
-    success = "Active again."
+    heading = gettext_lazy("Resume")
+    explanation = gettext_lazy(
+        "The governing agreement must be in force, with every participant a party."
+    )
+    button = gettext_lazy("Resume")
+    success = gettext_lazy("Active again.")
 
     def change(self, form):
         services.resume(actor=self.request.user, project=self.object)
@@ -1219,10 +1251,10 @@ class ResumeView(LifecycleView):
 
 class CompleteView(LifecycleView):
     transition = "complete"
-    heading = "Complete"
-    explanation = "Every milestone and deliverable must be accepted first."
-    button = "Complete the project"
-    success = "Completed."
+    heading = gettext_lazy("Complete")
+    explanation = gettext_lazy("Every milestone and deliverable must be accepted first.")
+    button = gettext_lazy("Complete the project")
+    success = gettext_lazy("Completed.")
 
     def change(self, form):
         services.complete(actor=self.request.user, project=self.object)
@@ -1231,11 +1263,13 @@ class CompleteView(LifecycleView):
 class CancelView(LifecycleView):
     transition = "cancel"
     form_class = ReasonForm
-    heading = "Cancel the project"
-    explanation = "Cancelling ends the project for good. Participants keep seeing its record."
-    button = "Cancel the project"
+    heading = gettext_lazy("Cancel the project")
+    explanation = gettext_lazy(
+        "Cancelling ends the project for good. Participants keep seeing its record."
+    )
+    button = gettext_lazy("Cancel the project")
     danger = True
-    success = "Cancelled."
+    success = gettext_lazy("Cancelled.")
 
     def change(self, form):
         services.cancel(

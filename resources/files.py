@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import puremagic
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from resources.models import ResourceKind
 
@@ -41,10 +42,13 @@ def check_upload(upload, *, kind: str) -> CheckedFile:
     name = clean_name(upload.name or "")
     limit = settings.RESOURCE_MAX_UPLOAD_BYTES
     if upload.size == 0:
-        raise ValidationError({"file": "The file is empty."})
+        raise ValidationError({"file": gettext("The file is empty.")})
     if upload.size > limit:
         raise ValidationError(
-            {"file": f"The file is {_megabytes(upload.size)}; the limit is {_megabytes(limit)}."}
+            {
+                "file": gettext("The file is %(size)s; the limit is %(limit)s.")
+                % {"size": _megabytes(upload.size), "limit": _megabytes(limit)}
+            }
         )
     digest = hashlib.sha256()
     head = b""
@@ -57,7 +61,12 @@ def check_upload(upload, *, kind: str) -> CheckedFile:
     content_type = detect_type(head)
     if content_type in settings.RESOURCE_DENIED_TYPES and kind != ResourceKind.TOOL:
         raise ValidationError(
-            {"file": f"Files of type {content_type} are refused unless the resource is a tool."}
+            {
+                "file": gettext(
+                    "Files of type %(content_type)s are refused unless the resource is a tool."
+                )
+                % {"content_type": content_type}
+            }
         )
     return CheckedFile(digest.hexdigest(), upload.size, content_type, name)
 
@@ -65,13 +74,15 @@ def check_upload(upload, *, kind: str) -> CheckedFile:
 def clean_name(name: str) -> str:
     """The original file name, kept as metadata only: no paths, no control characters."""
     if not name.strip():
-        raise ValidationError({"file": "The file has no name."})
+        raise ValidationError({"file": gettext("The file has no name.")})
     if "/" in name or "\\" in name or name in {".", ".."}:
-        raise ValidationError({"file": "The file name must not contain a path."})
+        raise ValidationError({"file": gettext("The file name must not contain a path.")})
     if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in name):
-        raise ValidationError({"file": "The file name must not contain control characters."})
+        raise ValidationError(
+            {"file": gettext("The file name must not contain control characters.")}
+        )
     if len(name) > 255:
-        raise ValidationError({"file": "The file name is longer than 255 characters."})
+        raise ValidationError({"file": gettext("The file name is longer than 255 characters.")})
     return name
 
 

@@ -5,6 +5,7 @@ import copy
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext, gettext_lazy
 
 from portal.forms import ModelMultipleChoiceField, ReauthenticationForm
 from portal.vocabulary import TLP, DataCategory
@@ -37,10 +38,10 @@ class TagsField(forms.CharField):
 
 def _upload_help() -> str:
     limit = settings.RESOURCE_MAX_UPLOAD_BYTES / 1_000_000
-    return (
-        f"Up to {limit:.0f} MB. The type is detected from the file's content, never its name; "
+    return gettext(
+        "Up to %(limit)s MB. The type is detected from the file's content, never its name; "
         "executables are accepted only for tools."
-    )
+    ) % {"limit": f"{limit:.0f}"}
 
 
 class ResourceMetadataForm(forms.Form):
@@ -51,29 +52,31 @@ class ResourceMetadataForm(forms.Form):
         max_length=10_000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 8}),
-        help_text="Markdown. Recipients read this before they download.",
+        help_text=gettext_lazy("Markdown. Recipients read this before they download."),
     )
     kind = forms.ChoiceField(choices=ResourceKind.choices)
     data_category = forms.ChoiceField(
-        label="Data category",
+        label=gettext_lazy("Data category"),
         choices=DataCategory.choices,
-        help_text="An agreement lets you share only the categories it covers.",
+        help_text=gettext_lazy("An agreement lets you share only the categories it covers."),
     )
     tlp = forms.ChoiceField(
-        label="TLP",
+        label=gettext_lazy("TLP"),
         choices=TLP.choices,
         initial=TLP.AMBER,
-        help_text="Sharing is possible only under agreements whose TLP ceiling is at least this.",
+        help_text=gettext_lazy(
+            "Sharing is possible only under agreements whose TLP ceiling is at least this."
+        ),
     )
     tags = TagsField(
         required=False,
         max_length=1000,
-        help_text="Separate tags with commas, e.g. apt, phishing.",
+        help_text=gettext_lazy("Separate tags with commas, e.g. apt, phishing."),
     )
 
     groups = [
-        ("What it is", ["title", "description", "kind", "data_category", "tags"]),
-        ("Handling", ["tlp"]),
+        (gettext_lazy("What it is"), ["title", "description", "kind", "data_category", "tags"]),
+        (gettext_lazy("Handling"), ["tlp"]),
     ]
 
     def fieldsets(self):
@@ -88,8 +91,11 @@ class ResourceForm(ResourceMetadataForm):
     file = forms.FileField(allow_empty_file=True, max_length=255)
 
     groups = [
-        ("What it is", ["file", "title", "description", "kind", "data_category", "tags"]),
-        ("Handling", ["tlp"]),
+        (
+            gettext_lazy("What it is"),
+            ["file", "title", "description", "kind", "data_category", "tags"],
+        ),
+        (gettext_lazy("Handling"), ["tlp"]),
     ]
 
     def __init__(self, *args, **kwargs):
@@ -108,7 +114,9 @@ class VersionForm(forms.Form):
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="What changed in this version, for the people who already downloaded it.",
+        help_text=gettext_lazy(
+            "What changed in this version, for the people who already downloaded it."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
@@ -121,18 +129,22 @@ class ShareForm(forms.Form):
     the person's password for TLP:RED and TLP:AMBER+STRICT."""
 
     option = forms.ChoiceField(
-        label="Share with",
+        label=gettext_lazy("Share with"),
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whom to share with, under which agreement."},
+        error_messages={
+            "required": gettext_lazy("Choose whom to share with, under which agreement.")
+        },
     )
     recipient_users = ModelMultipleChoiceField(
-        label="Named recipients",
+        label=gettext_lazy("Named recipients"),
         queryset=User.objects.none(),
         to_field_name="username",  # a user's id would count every nation's accounts
         widget=ChipPicker(group_by=lambda user: user.membership.organisation.name),
         required=False,
-        help_text="TLP:RED goes to these people only, never to their whole organisation. "
-        "Choose members of the organisation picked above.",
+        help_text=gettext_lazy(
+            "TLP:RED goes to these people only, never to their whole organisation. "
+            "Choose members of the organisation picked above."
+        ),
     )
 
     def __init__(self, *args, resource, options, needs_reauth: bool, **kwargs):
@@ -162,7 +174,9 @@ class ShareForm(forms.Form):
             for name, field in ReauthenticationForm.base_fields.items():
                 self.fields[name] = copy.deepcopy(field)
             label = TLP(resource.tlp).label
-            self.fields["password"].help_text = f"Sharing {label} needs you to confirm it is you."
+            self.fields["password"].help_text = gettext(
+                "Sharing %(tlp)s needs you to confirm it is you."
+            ) % {"tlp": label}
 
     def clean(self):
         cleaned = super().clean()
@@ -172,13 +186,16 @@ class ShareForm(forms.Form):
         users = list(cleaned.get("recipient_users") or [])
         if not users:
             self.add_error(
-                "recipient_users", "TLP:RED is shared with named people only: choose at least one."
+                "recipient_users",
+                gettext("TLP:RED is shared with named people only: choose at least one."),
             )
         outsiders = [u for u in users if u.membership.organisation_id != option.recipient.pk]
         if outsiders:
             names = ", ".join(u.get_full_name() or u.username for u in outsiders)
             self.add_error(
-                "recipient_users", f"Choose people of {option.recipient.name}: {names} are not."
+                "recipient_users",
+                gettext("Choose people of %(organisation)s: %(names)s are not.")
+                % {"organisation": option.recipient.name, "names": names},
             )
         return cleaned
 
@@ -192,7 +209,7 @@ class RevokeForm(forms.Form):
     reason = forms.CharField(
         required=False,
         widget=forms.TextInput(attrs={"maxlength": 500}),
-        help_text="Kept with the share and in the audit trail.",
+        help_text=gettext_lazy("Kept with the share and in the audit trail."),
     )
 
     def clean_reason(self):

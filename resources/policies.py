@@ -7,6 +7,7 @@ Only the owner's programme managers share, revoke and change; recipients never r
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
 
 from agreements.models import Agreement
 from portal import access, mfa
@@ -107,7 +108,7 @@ def may_read_agreement_access_report(user, agreement) -> bool:
     )
 
 
-OWNER_PM = "Only a programme manager of the owner organisation can do this."
+OWNER_PM = gettext_lazy("Only a programme manager of the owner organisation can do this.")
 
 access.register(
     access.Policy(
@@ -115,23 +116,31 @@ access.register(
         group_grants=ResourceGroupObjectPermission,
         user_grants=ResourceUserObjectPermission,
         everyone=lambda user: Q(tlp=TLP.CLEAR),
-        everyone_reason="TLP:CLEAR: disclosure is not limited.",
+        everyone_reason=gettext_lazy("TLP:CLEAR: disclosure is not limited."),
         sources=[owner_grants, share_grants],
         naming=lambda user: Resource.objects.filter(shares__recipient_users=user),
         grant_copies=("tlp", "kind"),
-        action_labels={"view": "See and download it"},
+        action_labels={"view": gettext_lazy("See and download it")},
         rules={
             "change": access.Rule(is_owner_programme_manager, OWNER_PM),
             "share": access.Rule(is_owner_programme_manager, OWNER_PM),
             "download": access.Rule(
                 holds_live_access,
-                "The agreement this was shared under is no longer in force, or the share ended.",
+                gettext_lazy(
+                    "The agreement this was shared under is no longer in force, or the share ended."
+                ),
             ),
-            "view_access": access.Rule(is_owner_member, "Only the owner sees who has access."),
-            "view_history": access.Rule(is_owner_member, "Only the owner sees the history."),
+            "view_access": access.Rule(
+                is_owner_member, gettext_lazy("Only the owner sees who has access.")
+            ),
+            "view_history": access.Rule(
+                is_owner_member, gettext_lazy("Only the owner sees the history.")
+            ),
             "view_access_report": access.Rule(
                 may_read_access_report,
-                "Only the owner's programme managers and admins read the access report.",
+                gettext_lazy(
+                    "Only the owner's programme managers and admins read the access report."
+                ),
             ),
         },
     )
@@ -141,5 +150,5 @@ access.add_rule(
     Agreement,
     "view_access_report",
     may_read_agreement_access_report,
-    "Only a party's programme managers and admins read its access report.",
+    gettext_lazy("Only a party's programme managers and admins read its access report."),
 )

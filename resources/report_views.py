@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.generic import ListView
 
 from agreements.models import Agreement
@@ -110,9 +111,11 @@ class ResourceAccessReportView(AccessReportMixin):
         context = super().get_context_data(**kwargs)
         context.update(
             resource=self.object,
-            title=f"Access report: {self.object.title}",
-            intro="Who, from which organisation and nation, did what with this resource, "
-            "and when. Times are UTC.",
+            title=gettext("Access report: %(title)s") % {"title": self.object.title},
+            intro=gettext(
+                "Who, from which organisation and nation, did what with this resource, "
+                "and when. Times are UTC."
+            ),
         )
         return context
 
@@ -133,10 +136,13 @@ class AgreementAccessReportView(AccessReportMixin):
         context = super().get_context_data(**kwargs)
         context.update(
             agreement=self.object,
-            title=f"Access report: {self.object.label}",
-            intro=f"What {self.request.user.membership.organisation} shared under this "
-            "agreement, and who viewed or downloaded it. Only your organisation's resources "
-            "are listed. Times are UTC.",
+            title=gettext("Access report: %(title)s") % {"title": self.object.label},
+            intro=gettext(
+                "What %(organisation)s shared under this "
+                "agreement, and who viewed or downloaded it. Only your organisation's resources "
+                "are listed. Times are UTC."
+            )
+            % {"organisation": self.request.user.membership.organisation},
         )
         return context
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext, gettext_lazy
 
 from portal import access, csv_export
 from portal.filters import OrganisationPicker
@@ -26,20 +27,20 @@ RESOURCE_OBJECT_TYPE = Resource._meta.label_lower
 
 #: The events of a resource, in the words people read. Other actions show as recorded.
 ACTION_LABELS = {
-    "resource.viewed": "Viewed",
-    "resource.downloaded": "Downloaded",
-    "resource.created": "Uploaded",
-    "resource.version_added": "New version uploaded",
-    "resource.updated": "Details changed",
-    "resource.shared": "Shared",
-    "resource.share_revoked": "Share revoked",
-    "resource.share_ended": "Share ended with the agreement",
-    "resource.share_suspended": "Share suspended",
-    "resource.share_carried_over": "Share carried over to an amendment",
-    "resource.access_report_exported": "Access report exported",
+    "resource.viewed": gettext_lazy("Viewed"),
+    "resource.downloaded": gettext_lazy("Downloaded"),
+    "resource.created": gettext_lazy("Uploaded"),
+    "resource.version_added": gettext_lazy("New version uploaded"),
+    "resource.updated": gettext_lazy("Details changed"),
+    "resource.shared": gettext_lazy("Shared"),
+    "resource.share_revoked": gettext_lazy("Share revoked"),
+    "resource.share_ended": gettext_lazy("Share ended with the agreement"),
+    "resource.share_suspended": gettext_lazy("Share suspended"),
+    "resource.share_carried_over": gettext_lazy("Share carried over to an amendment"),
+    "resource.access_report_exported": gettext_lazy("Access report exported"),
 }
 
-SORT_CHOICES = [("-time", "Newest first"), ("time", "Oldest first")]
+SORT_CHOICES = [("-time", gettext_lazy("Newest first")), ("time", gettext_lazy("Oldest first"))]
 DEFAULT_SORT = "-time"
 
 CSV_HEADER = [
@@ -112,20 +113,28 @@ class ReportFilterForm(forms.Form):
     FILTER_FIELDS = ("action", "organisation", "date_from", "date_to")
 
     q = forms.CharField(required=False, max_length=200, strip=True)
-    action = forms.ChoiceField(required=False, choices=[("", "Any action"), *ACTION_LABELS.items()])
+    action = forms.ChoiceField(
+        required=False, choices=[("", gettext_lazy("Any action")), *ACTION_LABELS.items()]
+    )
     organisation = forms.ModelChoiceField(
         required=False,
         queryset=Organisation.objects.none(),  # what the reader's directory shows: __init__
         to_field_name="slug",
-        widget=OrganisationPicker(attrs={"placeholder": "Short name"}),
-        error_messages={"invalid_choice": "No organisation has the short name “%(value)s”."},
-        help_text="The short name of the organisation of the people who acted.",
+        widget=OrganisationPicker(attrs={"placeholder": gettext_lazy("Short name")}),
+        error_messages={
+            "invalid_choice": gettext_lazy("No organisation has the short name “%(value)s”.")
+        },
+        help_text=gettext_lazy("The short name of the organisation of the people who acted."),
     )
     date_from = forms.DateField(
-        required=False, label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=gettext_lazy("From (UTC)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     date_to = forms.DateField(
-        required=False, label="To (UTC)", widget=forms.DateInput(attrs={"type": "date"})
+        required=False,
+        label=gettext_lazy("To (UTC)"),
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     sort = forms.CharField(required=False)
 
@@ -144,7 +153,7 @@ class ReportFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
+            self.add_error("date_to", gettext("The end date is before the start date."))
         return cleaned
 
     def filter_fields(self) -> list:
@@ -236,13 +245,13 @@ def _row(event: AuditEvent, titles: dict[int, str]) -> Row:
     version = details.get("version")
     return Row(
         time=event.created_at.astimezone(datetime.UTC),
-        user=event.actor_label or "the portal",
+        user=event.actor_label or gettext("the portal"),
         organisation=organisation.name if organisation else "",
         organisation_slug=organisation.slug if organisation else "",
         country=organisation.country.code if organisation else "",
         country_name=str(organisation.country.name) if organisation else "",
         action=event.action,
-        action_label=ACTION_LABELS.get(event.action, event.action),
+        action_label=str(ACTION_LABELS.get(event.action, event.action)),
         resource_id=resource_id,
         resource=titles.get(resource_id, event.object_repr),
         version=version if isinstance(version, int) else None,

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 
 from agreements import services as agreement_services
 from agreements.models import Agreement
@@ -113,22 +113,36 @@ def sharing_problem(
     label = agreement.label
     noun = getattr(resource, "sharing_noun", "resource")
     if recipient.pk == resource.owner_id:
-        return f"{recipient} owns this {noun}."
+        return gettext("%(organisation)s owns this %(noun)s.") % {
+            "organisation": recipient,
+            "noun": noun,
+        }
     if not agreement.is_live(on):
-        return f"{label} is not in force."
+        return gettext("%(agreement)s is not in force.") % {"agreement": label}
     parties = set(agreement.parties.values_list("organisation_id", flat=True))
     if resource.owner_id not in parties:
-        return f"{resource.owner} is not a party to {label}."
+        return gettext("%(organisation)s is not a party to %(agreement)s.") % {
+            "organisation": resource.owner,
+            "agreement": label,
+        }
     if recipient.pk not in parties:
-        return f"{recipient} is not a party to {label}."
+        return gettext("%(organisation)s is not a party to %(agreement)s.") % {
+            "organisation": recipient,
+            "agreement": label,
+        }
     if not agreement.covers(resource.data_category):
         category = DataCategory(resource.data_category).label.lower()
-        return f"{label} does not cover {category}."
+        return gettext("%(agreement)s does not cover %(category)s.") % {
+            "agreement": label,
+            "category": category,
+        }
     if not agreement.allows_tlp(resource.tlp):
-        return (
-            f"{label} caps TLP at {TLP(agreement.tlp_ceiling).label.removeprefix('TLP:')}; "
-            f"this {noun} is {TLP(resource.tlp).label.removeprefix('TLP:')}."
-        )
+        return gettext("%(agreement)s caps TLP at %(ceiling)s; this %(noun)s is %(tlp)s.") % {
+            "agreement": label,
+            "ceiling": TLP(agreement.tlp_ceiling).label.removeprefix("TLP:"),
+            "noun": noun,
+            "tlp": TLP(resource.tlp).label.removeprefix("TLP:"),
+        }
     return None
 
 
@@ -201,7 +215,10 @@ def share_resource(
         if Share.objects.filter(
             resource=resource, recipient=recipient, status=ShareStatus.ACTIVE
         ).exists():
-            raise ValidationError(f"{resource} is already shared with {recipient}.")
+            raise ValidationError(
+                gettext("%(resource)s is already shared with %(organisation)s.")
+                % {"resource": resource, "organisation": recipient}
+            )
         recipient_users = named_recipients(resource, recipient, recipient_users)
         share = Share.objects.create(
             resource=resource, recipient=recipient, agreement=agreement, shared_by=actor
@@ -221,8 +238,10 @@ def share_resource(
         notify(
             _recipients_of(share),
             kind="resource.shared",
-            title=f"{resource.owner} shared “{resource.title}” with you",
-            body=f"{TLP(resource.tlp).label}, under {agreement.label}.",
+            title=gettext("%(organisation)s shared “%(title)s” with you")
+            % {"organisation": resource.owner, "title": resource.title},
+            body=gettext("%(tlp)s, under %(agreement)s.")
+            % {"tlp": TLP(resource.tlp).label, "agreement": agreement.label},
             url=resource.get_absolute_url(),
             actor=actor,
         )
@@ -239,7 +258,7 @@ def revoke_share(*, actor, share: Share, reason: str = "") -> Share:
             .get(pk=share.pk)
         )
         if share.status == ShareStatus.REVOKED:
-            raise ValidationError("This share is already revoked.")
+            raise ValidationError(gettext("This share is already revoked."))
         end_share(share, ShareStatus.REVOKED, actor=actor, reason=reason or "Revoked by the owner")
         access.sync_object(share.resource)
         audit.record(
@@ -254,8 +273,10 @@ def revoke_share(*, actor, share: Share, reason: str = "") -> Share:
         notify(
             _recipients_of(share),
             kind="resource.share_revoked",
-            title=f"{share.resource.owner} withdrew “{share.resource.title}”",
-            body=reason or "The owner revoked the share; the resource is no longer available.",
+            title=gettext("%(organisation)s withdrew “%(title)s”")
+            % {"organisation": share.resource.owner, "title": share.resource.title},
+            body=reason
+            or gettext("The owner revoked the share; the resource is no longer available."),
             actor=actor,
         )
     return share
@@ -274,7 +295,7 @@ def open_download(*, actor, resource: Resource, version: ResourceVersion | None 
     access.require(actor, "download", resource)
     version = version or resource.latest_version
     if version is None or version.resource_id != resource.pk:
-        raise ValidationError("This resource has no such version.")
+        raise ValidationError(gettext("This resource has no such version."))
     audit.record(
         actor,
         "resource.downloaded",
@@ -341,7 +362,11 @@ def carry_shares_over(old: Agreement, new: Agreement) -> None:
                 agreement=old.label,
                 reason=problem,
             )
-            _notify_owner(share.resource, f"A share of “{share.resource}” was suspended", problem)
+            _notify_owner(
+                share.resource,
+                gettext("A share of “%(resource)s” was suspended") % {"resource": share.resource},
+                problem,
+            )
         access.sync_object(share.resource)
 
 
@@ -379,7 +404,7 @@ def _suspend_unfit_shares(resource: Resource, *, actor) -> None:
     ):
         problem = sharing_problem(resource, share.agreement, share.recipient)
         if problem is None and resource.tlp == TLP.RED and not share.recipient_users.exists():
-            problem = "TLP:RED needs named recipients; this share names none."
+            problem = gettext("TLP:RED needs named recipients; this share names none.")
         if problem:
             end_share(share, ShareStatus.SUSPENDED, actor=actor, reason=problem)
             audit.record(
@@ -390,7 +415,12 @@ def _suspend_unfit_shares(resource: Resource, *, actor) -> None:
                 agreement=share.agreement.label,
                 reason=problem,
             )
-            _notify_owner(resource, f"A share of “{resource}” was suspended", problem, actor=actor)
+            _notify_owner(
+                resource,
+                gettext("A share of “%(resource)s” was suspended") % {"resource": resource},
+                problem,
+                actor=actor,
+            )
 
 
 def end_share(share: Share, status: str, *, actor, reason: str) -> None:
@@ -409,14 +439,19 @@ def named_recipients(resource: Resource, recipient: Organisation, named: Iterabl
         if names:
             raise ValidationError(
                 {
-                    "recipient_users": "Only TLP:RED shares name people; "
-                    "this one goes to the whole organisation."
+                    "recipient_users": gettext(
+                        "Only TLP:RED shares name people; this one goes to the whole organisation."
+                    )
                 }
             )
         return []
     if not names:
         raise ValidationError(
-            {"recipient_users": "TLP:RED is shared with named people only: choose at least one."}
+            {
+                "recipient_users": gettext(
+                    "TLP:RED is shared with named people only: choose at least one."
+                )
+            }
         )
     people = list(
         User.objects.filter(
@@ -426,7 +461,10 @@ def named_recipients(resource: Resource, recipient: Organisation, named: Iterabl
     outsiders = sorted(set(names) - {u.get_username() for u in people})
     if outsiders:
         raise ValidationError(
-            {"recipient_users": f"Not active members of {recipient}: {', '.join(outsiders)}."}
+            {
+                "recipient_users": gettext("Not active members of %(organisation)s: %(names)s.")
+                % {"organisation": recipient, "names": ", ".join(outsiders)}
+            }
         )
     return people
 
@@ -473,13 +511,18 @@ def _notify_owner(resource: Resource, title: str, body: str, *, actor=None) -> N
 def _check_metadata(metadata: dict) -> None:
     unknown = set(metadata) - METADATA_FIELDS
     if unknown:
-        raise ValidationError(f"These fields cannot be set here: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            gettext("These fields cannot be set here: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
     tags = metadata.get("tags")
     if tags is not None:
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise ValidationError({"tags": "Tags are a list of words."})
+            raise ValidationError({"tags": gettext("Tags are a list of words.")})
         if len(tags) > 20 or any(len(t) > 40 for t in tags):
-            raise ValidationError({"tags": "At most 20 tags of at most 40 characters each."})
+            raise ValidationError(
+                {"tags": gettext("At most 20 tags of at most 40 characters each.")}
+            )
 
 
 def _programme_manager(actor) -> Membership:
@@ -487,7 +530,7 @@ def _programme_manager(actor) -> Membership:
     if not (
         actor.is_authenticated and actor.is_active and membership and membership.programme_manager
     ):
-        raise PermissionDenied("Only programme managers add resources.")
+        raise PermissionDenied(gettext("Only programme managers add resources."))
     return membership
 
 

@@ -11,7 +11,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import DetailView, FormView, View
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -27,14 +27,14 @@ from resources.models import Resource, Share, ShareStatus
 
 #: What TLP 2.0 lets a recipient do, in the words of FIRST's standard, shortened.
 TLP_GUIDANCE = {
-    TLP.CLEAR: "Disclosure is not limited: recipients may spread it freely.",
-    TLP.GREEN: "Recipients may share it within their community, but not publicly.",
-    TLP.AMBER: (
+    TLP.CLEAR: gettext_lazy("Disclosure is not limited: recipients may spread it freely."),
+    TLP.GREEN: gettext_lazy("Recipients may share it within their community, but not publicly."),
+    TLP.AMBER: gettext_lazy(
         "Recipients may share it only on a need-to-know basis within their organisation "
         "and its clients."
     ),
-    TLP.AMBER_STRICT: "Recipients may share it only within their own organisation.",
-    TLP.RED: "For the named recipients only: no further disclosure.",
+    TLP.AMBER_STRICT: gettext_lazy("Recipients may share it only within their own organisation."),
+    TLP.RED: gettext_lazy("For the named recipients only: no further disclosure."),
 }
 
 #: Sorting by TLP means sorting by how restricted it is, not by the label's spelling.
@@ -98,7 +98,9 @@ class ResourceCreateView(RoleRequiredMixin, FormView):
             add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(
-            self.request, f"“{resource.title}” uploaded. Only your organisation sees it for now."
+            self.request,
+            _("“%(title)s” uploaded. Only your organisation sees it for now.")
+            % {"title": resource.title},
         )
         return redirect(resource)
 
@@ -175,13 +177,19 @@ class ResourceEditView(ObjectAccessMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, "Details saved.")
+        messages.success(self.request, _("Details saved."))
         suspended = before - active.count()
         if suspended:
             messages.warning(
                 self.request,
-                f"{suspended} share{'s' if suspended > 1 else ''} no longer fit the new marking "
-                "and were suspended: those recipients have lost access.",
+                ngettext(
+                    "%(count)s share no longer fit the new marking and were suspended: those "
+                    "recipients have lost access.",
+                    "%(count)s shares no longer fit the new marking and were suspended: those "
+                    "recipients have lost access.",
+                    suspended,
+                )
+                % {"count": suspended},
             )
         return redirect(self.object)
 
@@ -203,7 +211,9 @@ class VersionUploadView(ObjectAccessMixin, FormView):
         except ValidationError as error:
             add_service_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, f"Version {version.number} uploaded.")
+        messages.success(
+            self.request, _("Version %(number)s uploaded.") % {"number": version.number}
+        )
         return redirect(self.object)
 
 
@@ -223,7 +233,7 @@ class DownloadView(ObjectAccessMixin, View):
                 actor=request.user, resource=self.object, version=version
             )
         except ValidationError:
-            raise Http404("This resource has no such version.") from None
+            raise Http404(_("This resource has no such version.")) from None
         response = FileResponse(
             version.file.open("rb"),
             as_attachment=True,
@@ -265,7 +275,11 @@ class ShareView(ObjectAccessMixin, FormView):
 
     def get_context_data(self, **kwargs):
         refused = [
-            (option, option.problem or f"Already shared with {option.recipient}.")
+            (
+                option,
+                option.problem
+                or _("Already shared with %(organisation)s.") % {"organisation": option.recipient},
+            )
             for option in self.options
             if not option.allowed
         ]
@@ -300,7 +314,9 @@ class ShareView(ObjectAccessMixin, FormView):
             add_service_errors(form, error)
             return self.form_invalid(form)
         messages.success(
-            self.request, f"Shared with {option.recipient} under {option.agreement.label}."
+            self.request,
+            _("Shared with %(organisation)s under %(agreement)s.")
+            % {"organisation": option.recipient, "agreement": option.agreement.label},
         )
         if self.request.htmx:
             return HttpResponseClientRedirect(self.object.get_absolute_url())

@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext
 from rest_framework import mixins, routers
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -36,7 +37,7 @@ class HoldsRequiredRole(BasePermission):
         role = view.required_role
         membership = getattr(request.user, "membership", None)
         if membership is None or not membership.has_role(role):
-            self.message = f"This is for {Role(role).label.lower()}s."
+            self.message = gettext("This is for %(role)ss.") % {"role": Role(role).label.lower()}
             return False
         if not mfa.may_act_as(request.user, role):
             self.message = mfa.enrolment_message(role)

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -14,7 +15,7 @@ from portal.states import TransitionNotAllowed
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The object is not in a state that allows this."
+    default_detail = gettext_lazy("The object is not in a state that allows this.")
     default_code = "invalid_transition"
 
 
@@ -27,14 +28,14 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         errors = data if isinstance(data, dict) else {"non_field_errors": data}
         response.data = {
-            "message": _first_message(errors) or "The request is not valid.",
+            "message": _first_message(errors) or gettext("The request is not valid."),
             "code": "invalid",
             "errors": errors,
         }
     else:
         detail = data.get("detail", "") if isinstance(data, dict) else data
         response.data = {
-            "message": str(detail) or "The request failed.",
+            "message": str(detail) or gettext("The request failed."),
             "code": getattr(detail, "code", None) or getattr(exc, "default_code", "error"),
         }
     return response

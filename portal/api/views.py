@@ -163,7 +163,7 @@ class AuditHeadView(RoleRequiredAPIMixin, APIView):
     def get(self, request):
         head = audit.signed_head()
         if head is None:
-            raise NotFound("The audit trail has no events yet.")
+            raise NotFound(_("The audit trail has no events yet."))
         return Response(AuditHeadSerializer(head).data)
 
 

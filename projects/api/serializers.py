@@ -2,6 +2,7 @@
 projects/services.py check who may do what, the states and the rules, and write."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -45,8 +46,8 @@ class ParticipantField(SlugRelatedField):
     short name."""
 
     default_error_messages = {
-        "does_not_exist": "{value} does not take part in this project.",
-        "invalid": "Give the short name of an organisation.",
+        "does_not_exist": gettext_lazy("{value} does not take part in this project."),
+        "invalid": gettext_lazy("Give the short name of an organisation."),
     }
 
     def __init__(self, **kwargs):
@@ -65,8 +66,8 @@ class WorkPackageField(SlugRelatedField):
     """A work package of the project in the serializer's context, named by its number."""
 
     default_error_messages = {
-        "does_not_exist": "The project has no WP{value}.",
-        "invalid": "Give the number of a work package.",
+        "does_not_exist": gettext_lazy("The project has no WP{value}."),
+        "invalid": gettext_lazy("Give the number of a work package."),
     }
 
     def __init__(self, **kwargs):
@@ -158,7 +159,7 @@ class ProjectSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
 
     def validate_agreement(self, agreement):
         if agreement is None:
-            raise serializers.ValidationError("Give the id of the governing agreement.")
+            raise serializers.ValidationError(gettext("Give the id of the governing agreement."))
         return agreement
 
     def validate(self, data):
@@ -166,7 +167,10 @@ class ProjectSerializer(VisibleRelatedMixin, serializers.ModelSerializer):
         twice = sorted({o.slug for o in listed if listed.count(o) > 1})
         if twice:
             raise serializers.ValidationError(
-                {"partners": f"An organisation takes part once: {', '.join(twice)} listed twice."}
+                {
+                    "partners": gettext("An organisation takes part once: %(names)s listed twice.")
+                    % {"names": ", ".join(twice)}
+                }
             )
         return data
 
@@ -277,7 +281,10 @@ class ReviewerAssignSerializer(serializers.Serializer):
             ReviewerAssignment(project=project, user=user), participants
         ):
             raise serializers.ValidationError(
-                f"{username} is not a reviewer of a participant or of an independent panel."
+                gettext(
+                    "%(username)s is not a reviewer of a participant or of an independent panel."
+                )
+                % {"username": username}
             )
         return user
 
@@ -305,7 +312,9 @@ class WorkPackageSerializer(serializers.ModelSerializer):
 
     def validate_number(self, number):
         if self.context["project"].work_packages.filter(number=number).exists():
-            raise serializers.ValidationError(f"The project already has a WP{number}.")
+            raise serializers.ValidationError(
+                gettext("The project already has a WP%(number)s.") % {"number": number}
+            )
         return number
 
 
@@ -382,7 +391,9 @@ class ItemSerializer(serializers.ModelSerializer):
     def validate_code(self, code):
         model = self.Meta.model
         if model.objects.filter(project=self.context["project"], code=code).exists():
-            raise serializers.ValidationError(f"The project already has a {code}.")
+            raise serializers.ValidationError(
+                gettext("The project already has a %(code)s.") % {"code": code}
+            )
         return code
 
     def _visible_resource_ids(self, resources) -> set[int]:
@@ -458,7 +469,7 @@ class SubmitMilestoneSerializer(serializers.Serializer):
         resources = list(access.visible_to(user, Resource.objects.filter(pk__in=ids)))
         # An id the caller may not see is refused like one that does not exist.
         if len(resources) != len(set(ids)):
-            raise serializers.ValidationError("You can only link resources you can see.")
+            raise serializers.ValidationError(gettext("You can only link resources you can see."))
         return resources
 
 
@@ -483,7 +494,7 @@ class SubmitDeliverableSerializer(serializers.Serializer):
             )
         )
         if len(versions) != len(set(ids)):
-            raise serializers.ValidationError("You can only link resources you can see.")
+            raise serializers.ValidationError(gettext("You can only link resources you can see."))
         return versions
 
 

@@ -8,6 +8,7 @@ their project, so another project's item is a 404.
 """
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -532,7 +533,9 @@ class ProjectViewSet(
             .first()
         )
         if item is None:
-            raise NotFound(f"This project has no such {model._meta.verbose_name}.")
+            raise NotFound(
+                gettext("This project has no such %(item)s.") % {"item": model._meta.verbose_name}
+            )
         return item
 
     def _items_page(self, project, model, serializer_class) -> Response:

@@ -6,6 +6,7 @@ one access action in `access_actions`, and the access matrix and meta-tests see 
 """
 
 from django.http import FileResponse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -207,10 +208,12 @@ class ResourceViewSet(
         if "version" in request.query_params:
             number = request.query_params["version"]
             if not number.isdigit():
-                raise ValidationError({"version": "A version is a whole number."})
+                raise ValidationError({"version": gettext("A version is a whole number.")})
             version = resource.versions.filter(number=int(number)).first()
             if version is None:
-                raise NotFound(f"This resource has no version {number}.")
+                raise NotFound(
+                    gettext("This resource has no version %(number)s.") % {"number": number}
+                )
         # Re-checks the live rule (grants may lag an agreement's end) and audits the download.
         version = services.open_download(actor=request.user, resource=resource, version=version)
         response = FileResponse(
@@ -293,7 +296,7 @@ class ResourceViewSet(
         # A share is visible through its resource only: another resource's share is a 404.
         share = resource.shares.filter(pk=share_pk).first()
         if share is None:
-            raise NotFound("This resource has no such share.")
+            raise NotFound(gettext("This resource has no such share."))
         data = self._valid(RevokeSerializer)
         share = services.revoke_share(
             actor=request.user, share=share, reason=data.get("reason", "")
@@ -328,7 +331,7 @@ class ResourceViewSet(
             return None
         if not data.get("password"):
             raise ValidationError(
-                {"password": "Confirm your password to share material marked like this."}
+                {"password": gettext("Confirm your password to share material marked like this.")}
             )
         return reauth.reauthenticate(
             self.request.user, password=data["password"], otp=data.get("otp", "")
