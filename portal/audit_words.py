@@ -142,7 +142,7 @@ def history(reader, obj: Model, *, limit: int = 50) -> History:
     )
     # Read as the history's own part: a page that shows it is kept until an event joins it,
     # not until any event at all is recorded.
-    with list_cache.reading_as(f"{audit.HISTORY_PART}{key}"):
+    with list_cache.reading_as(f"{audit.HISTORY_PART}{key}", AuditEvent._meta.db_table):
         events, own = list(events), list(own)
     words = Words(reader, events, here=key, shown=obj)
     lines = [words.line(event) for event in events]

@@ -173,20 +173,24 @@ def changed(part: str) -> None:
 
 
 @contextlib.contextmanager
-def reading_as(part: str):
-    """The statements inside read only `part` of their tables (one object's audit history,
-    whose writer calls changed(part)): what is built from them is kept until that part
-    changes, not until anything at all is written to those tables."""
+def reading_as(part: str, table: str):
+    """The statements inside read only `part` of `table` (one object's audit history, whose
+    writer calls changed(part)): what is built from them is kept until that part changes,
+    not until anything at all is written to the table. The other tables they read (joined
+    names) count as usual."""
     parts = _parts_read.get()
     if parts is None:  # nothing is being kept
         yield
         return
     parts.setdefault(part, _epochs([part])[part])  # before the statements run
-    tables = _reading.set(set())
+    outer = _reading.get()
+    token = _reading.set(set())
     try:
         yield
     finally:
-        _reading.reset(tables)
+        inner = _reading.get()
+        _reading.reset(token)
+        outer.update(inner - {table})
 
 
 def watch(sender, connection, **kwargs) -> None:
